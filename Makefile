@@ -1,0 +1,54 @@
+# crm_cti — every set-up step lives here, so that README's two commands are the whole story.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+APP_PORT ?= 8000
+SANDBOX_PORT ?= 8900
+
+.PHONY: demo test lint bench install install-dev web worker beat sandbox clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make demo: install, migrate, seed, start the sandbox and the app; Ctrl-C stops both.
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py demo --port $(APP_PORT) --sandbox-port $(SANDBOX_PORT)
+
+## make test: install what the tests need and run them all.
+test: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check . || true
+
+bench: install-dev
+	$(PY) bench/run.py
+
+# The processes, one by one (README, "Processes"). Distributed mode needs DATABASE_URL and REDIS_URL.
+web: install
+	$(VENV)/bin/uvicorn crm_cti.asgi:application --host 127.0.0.1 --port $(APP_PORT)
+worker: install
+	$(VENV)/bin/celery -A crm_cti worker --loglevel INFO
+beat: install
+	$(VENV)/bin/celery -A crm_cti beat --loglevel INFO --schedule var/celerybeat-schedule
+sandbox: install
+	$(PY) manage.py rcsandbox --port $(SANDBOX_PORT)
+
+clean:
+	rm -rf $(VENV) var/test-logs .pytest_cache

@@ -1,0 +1,131 @@
+"""Admin for contacts, with a CSV import view (upload → Celery task → progress page)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from crm_cti.crm.forms import ContactImportForm
+from crm_cti.crm.importing import contact_import_create
+from crm_cti.crm.models import Contact, ContactImport, ContactPhone
+from crm_cti.crm.phones import InvalidPhoneNumber, normalize_e164
+
+
+class ContactPhoneInline(admin.TabularInline):
+    model = ContactPhone
+    extra = 1
+    fields = ("label", "raw", "e164")
+    readonly_fields = ("e164",)
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("full_name", "company", "title", "email", "numbers", "updated_at")
+    search_fields = ("first_name", "last_name", "company", "email", "phones__e164")
+    list_filter = ("company",)
+    inlines = [ContactPhoneInline]
+    change_list_template = "admin/crm/contact/change_list.html"
+
+    @admin.display(description="Numbers")
+    def numbers(self, obj: Contact) -> str:
+        return ", ".join(p.e164 for p in obj.phones.all())
+
+    def get_queryset(self, request: HttpRequest):  # type: ignore[override]
+        return super().get_queryset(request).prefetch_related("phones")
+
+    def save_formset(self, request, form, formset, change):  # type: ignore[override]
+        # Numbers typed in the admin are normalized like everywhere else.
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for obj in instances:
+            if isinstance(obj, ContactPhone):
+                try:
+                    obj.e164 = normalize_e164(obj.raw)
+                except InvalidPhoneNumber as exc:
+                    messages.error(request, f"Number not saved: {exc}")
+                    continue
+            obj.save()
+        formset.save_m2m()
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="crm_contact_import",
+            ),
+            path(
+                "import/<int:import_id>/",
+                self.admin_site.admin_view(self.import_status_view),
+                name="crm_contact_import_status",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            return HttpResponse(status=403)
+        from crm_cti.crm.tasks import contact_import_process
+
+        form = ContactImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            imp = contact_import_create(
+                text=form.cleaned_data["text"], filename=upload.name, user=request.user
+            )
+            transaction.on_commit(lambda: contact_import_process.delay(imp.pk))
+            return redirect("admin:crm_contact_import_status", import_id=imp.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Import contacts from CSV",
+            "form": form,
+            "recent_imports": ContactImport.objects.defer("content")[:10],
+        }
+        return TemplateResponse(request, "admin/crm/contact/import.html", context)
+
+    def import_status_view(self, request: HttpRequest, import_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        imp = get_object_or_404(ContactImport.objects.defer("content"), pk=import_id)
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse(
+                {
+                    "status": imp.status,
+                    "total_rows": imp.total_rows,
+                    "processed_rows": imp.processed_rows,
+                    "created": imp.created_count,
+                    "updated": imp.updated_count,
+                    "errors": imp.row_errors,
+                    "failure": imp.failure,
+                    "percent": imp.percent,
+                    "finished": imp.is_finished,
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Contact import #{imp.pk}",
+            "imp": imp,
+            "import_url": reverse("admin:crm_contact_import"),
+        }
+        return TemplateResponse(request, "admin/crm/contact/import_status.html", context)
+
+
+@admin.register(ContactImport)
+class ContactImportAdmin(admin.ModelAdmin):
+    list_display = ("id", "filename", "status", "processed_rows", "total_rows", "created_count",
+                    "updated_count", "created_at")
+    list_filter = ("status",)
+    readonly_fields = ("filename", "status", "total_rows", "processed_rows", "created_count",
+                       "updated_count", "row_errors", "failure", "created_by", "created_at",
+                       "finished_at")
+    exclude = ("content",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,0 +1,16 @@
+"""Background work of the crm domain."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from crm_cti.crm.importing import contact_import_run
+from crm_cti.crm.models import ContactImport
+
+
+@shared_task(name="crm.contact_import_process")
+def contact_import_process(import_id: int) -> None:
+    contact_import = ContactImport.objects.filter(pk=import_id).first()
+    if contact_import is None or contact_import.is_finished:
+        return
+    contact_import_run(contact_import=contact_import)

@@ -1,0 +1,149 @@
+"""Contact pages: list with search, detail with a call timeline, create and edit."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from crm_cti.crm.forms import (
+    ContactForm,
+    PhoneFormSet,
+    QuickContactForm,
+    phones_from_formset,
+)
+from crm_cti.crm.models import Contact
+from crm_cti.crm.selectors import contact_search
+from crm_cti.crm.services import ContactValidationError, contact_create, contact_update
+from crm_cti.dashboard.access import agent_for, calls_visible_to
+
+CONTACTS_PER_PAGE = 50
+TIMELINE_LIMIT = 100
+
+
+@login_required
+def contact_list(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    page = Paginator(contact_search(q), CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "crm/contact_list.html", {"q": q, "page": page})
+
+
+@login_required
+def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = get_object_or_404(Contact.objects.prefetch_related("phones"), pk=contact_id)
+    calls = (
+        calls_visible_to(request.user)
+        .filter(contact=contact)
+        .select_related("agent")
+        .order_by("-started_at", "-id")[:TIMELINE_LIMIT]
+    )
+    agent = agent_for(request.user)
+    return render(
+        request,
+        "crm/contact_detail.html",
+        {
+            "contact": contact,
+            "calls": calls,
+            "sms_numbers": agent.sms_numbers if agent else [],
+            "phones": list(contact.phones.all()),
+        },
+    )
+
+
+def _save_contact(
+    request: HttpRequest, contact: Contact | None
+) -> tuple[Contact | None, ContactForm, PhoneFormSet]:
+    """Bind the contact form and phone rows; save when valid. Returns the saved contact."""
+    if contact is not None:
+        initial_phones = [{"label": p.label, "number": p.raw} for p in contact.phones.all()]
+        form_initial = ContactForm.initial_for(contact)
+    else:
+        number = request.GET.get("phone", "")
+        initial_phones = [{"label": "work", "number": number}] if number else []
+        form_initial = {}
+    if request.method != "POST":
+        return None, ContactForm(initial=form_initial), PhoneFormSet(
+            initial=initial_phones, prefix="phones"
+        )
+    form = ContactForm(request.POST)
+    formset = PhoneFormSet(request.POST, prefix="phones")
+    if not (form.is_valid() and formset.is_valid()):
+        return None, form, formset
+    phones = phones_from_formset(formset)
+    try:
+        if contact is None:
+            saved = contact_create(**form.cleaned_data, phones=phones)
+        else:
+            saved = contact_update(contact=contact, phones=phones, **form.cleaned_data)
+    except ContactValidationError as exc:
+        for field, errors in exc.errors.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+        return None, form, formset
+    return saved, form, formset
+
+
+@login_required
+def contact_create_view(request: HttpRequest) -> HttpResponse:
+    saved, form, formset = _save_contact(request, None)
+    if saved is not None:
+        messages.success(request, f"Contact {saved.full_name} created.")
+        return redirect(saved)
+    return render(
+        request, "crm/contact_form.html", {"form": form, "formset": formset, "contact": None}
+    )
+
+
+@login_required
+def contact_edit_view(request: HttpRequest, contact_id: int) -> HttpResponse:
+    contact = get_object_or_404(Contact, pk=contact_id)
+    saved, form, formset = _save_contact(request, contact)
+    if saved is not None:
+        messages.success(request, f"Contact {saved.full_name} saved.")
+        return redirect(saved)
+    return render(
+        request, "crm/contact_form.html", {"form": form, "formset": formset, "contact": contact}
+    )
+
+
+@login_required
+@require_POST
+def contact_quick_create(request: HttpRequest) -> JsonResponse:
+    """The pop card's inline "Create contact": form in, JSON out.
+
+    Errors answer 200 with ``{"ok": false, "errors": {field: [...]}}``, like a re-rendered
+    form, so the card shows them next to the fields.
+    """
+    form = QuickContactForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"ok": False, "errors": form.errors.get_json_data()})
+    data = form.cleaned_data
+    try:
+        contact = contact_create(
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            company=data["company"],
+            phones=[(data["label"], data["phone"])],
+        )
+    except ContactValidationError as exc:
+        errors = {k: [{"message": m} for m in v] for k, v in exc.errors.items()}
+        return JsonResponse({"ok": False, "errors": errors})
+    # Calls from this number now belong to the contact; live cards update through a push.
+    from crm_cti.dashboard.services import calls_link_contact
+
+    calls_link_contact(contact=contact, e164=data["phone"])
+    return JsonResponse(
+        {
+            "ok": True,
+            "contact": {
+                "id": contact.pk,
+                "name": contact.full_name,
+                "company": contact.company,
+                "url": contact.get_absolute_url(),
+            },
+        },
+        status=201,
+    )

@@ -1,0 +1,129 @@
+"""JSON API for the agent's browser (mounted at ``/api/``).
+
+``GET calls/live/`` the signed-in agent's live calls (the same call objects as the
+websocket); ``POST ringout/`` ``{"to", "from"}`` places a RingOut; ``DELETE ringout/<id>/``
+cancels it. (Recordings are streamed by the dashboard at ``/calls/<id>/recording/``.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from crm_cti.dashboard.access import agent_for, is_admin
+from crm_cti.ringcentral.errors import (
+    BadRequest,
+    NeedsSignIn,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RingCentralError,
+)
+from crm_cti.telephony import services
+from crm_cti.telephony.models import RingOut
+from crm_cti.telephony.selectors import calls_live
+from crm_cti.telephony.serializers import call_to_dict
+
+logger = logging.getLogger(__name__)
+
+
+def _error(status: int, message: str, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+def _platform_error(exc: RingCentralError) -> JsonResponse:
+    """Translate a RingCentral error into a status and a message a person can act on."""
+    if isinstance(exc, NeedsSignIn):
+        return _error(401, "Sign in with RingCentral again.", signin_url="/auth/signin/")
+    if isinstance(exc, RateLimited):
+        response = _error(429, "RingCentral asks us to slow down; try again shortly.")
+        response["Retry-After"] = str(int(exc.retry_after) + 1)
+        return response
+    if isinstance(exc, PermissionDenied):
+        return _error(403, exc.message)
+    if isinstance(exc, BadRequest | NotFound):
+        return _error(400, exc.message)
+    return _error(502, "RingCentral is not answering; try again.")
+
+
+def _signed_in(request: HttpRequest) -> JsonResponse | None:
+    if not request.user.is_authenticated:
+        return _error(401, "Sign in first.", signin_url="/auth/signin/")
+    return None
+
+
+@require_GET
+def calls_live_view(request: HttpRequest) -> JsonResponse:
+    if (denied := _signed_in(request)) is not None:
+        return denied
+    requested = request.GET.get("agent", "")
+    if requested and is_admin(request.user):
+        agent_id = None if requested == "all" else int(requested) if requested.isdigit() else -1
+    else:
+        agent = agent_for(request.user)
+        if agent is None:
+            return _error(403, "Only agents have live calls.")
+        agent_id = agent.pk
+    return JsonResponse({"calls": [call_to_dict(c) for c in calls_live(agent_id=agent_id)]})
+
+
+def _body(request: HttpRequest) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+    return request.POST.dict()
+
+
+@require_POST
+def ringout_create_view(request: HttpRequest) -> JsonResponse:
+    if (denied := _signed_in(request)) is not None:
+        return denied
+    agent = agent_for(request.user)
+    if agent is None:
+        return _error(403, "Only agents can place calls.")
+    data = _body(request)
+    to_number = str(data.get("to") or "")
+    from_number = str(data.get("from") or "")
+    if not to_number:
+        return _error(400, "Enter the number to call.", errors={"to": "Enter the number to call."})
+    if not (from_number or agent.ringout_from_number):
+        message = "Enter the phone to ring first."
+        return _error(400, message, errors={"from": message})
+    try:
+        ringout = services.ringout_create(
+            agent=agent, to_number=to_number, from_number=from_number
+        )
+    except services.RingOutInvalid as exc:
+        return _error(400, str(exc), errors={exc.field: str(exc)})
+    except RingCentralError as exc:
+        logger.info("RingOut for %s refused: %s", agent, exc)
+        return _platform_error(exc)
+    return JsonResponse({"ringout": services.ringout_to_dict(ringout)}, status=201)
+
+
+@require_http_methods(["GET", "DELETE"])
+def ringout_detail_view(request: HttpRequest, ringout_id: int) -> JsonResponse:
+    if (denied := _signed_in(request)) is not None:
+        return denied
+    agent = agent_for(request.user)
+    if agent is None:
+        return _error(404, "No such RingOut.")
+    if request.method == "GET":
+        ringout = RingOut.objects.filter(pk=ringout_id, agent=agent).first()
+        if ringout is None:
+            return _error(404, "No such RingOut.")
+        return JsonResponse({"ringout": services.ringout_to_dict(ringout)})
+    try:
+        ringout = services.ringout_cancel(agent=agent, ringout_id=ringout_id)
+    except RingOut.DoesNotExist:
+        return _error(404, "No such RingOut.")
+    except RingCentralError as exc:
+        return _platform_error(exc)
+    return JsonResponse({"ringout": services.ringout_to_dict(ringout)})

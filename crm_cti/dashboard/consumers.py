@@ -1,0 +1,82 @@
+"""``/ws/agent/``: live call updates for one agent's browser.
+
+On connect the consumer sends ``{"type": "snapshot", "calls": [...]}`` with the agent's live
+calls, then ``{"type": "call", "call": {...}}`` for every change and ``{"type": "ringout",
+"ringout": {...}}`` for RingOut status. Anonymous users are closed with 4401, users who are
+neither agents nor admins with 4403. An admin may watch another agent (``?agent=<id>``) or
+everyone (``?agent=all``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from crm_cti.telephony.push import ACCOUNT_GROUP, agent_group_name
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+@database_sync_to_async
+def _watch_target(user: Any, requested: str) -> tuple[str, int | None] | None:
+    """(group, agent id or None for all) the user may watch, or None if not allowed."""
+    from crm_cti.accounts.models import Agent
+
+    agent = Agent.objects.filter(user=user).first()
+    is_admin = bool(user.is_superuser or user.is_staff or (agent and agent.is_admin))
+    if requested and is_admin:
+        if requested == "all":
+            return ACCOUNT_GROUP, None
+        if requested.isdigit() and Agent.objects.filter(pk=int(requested)).exists():
+            return agent_group_name(int(requested)), int(requested)
+        return None
+    if agent is None:
+        return None
+    return agent_group_name(agent.pk), agent.pk
+
+
+@database_sync_to_async
+def _snapshot(agent_id: int | None) -> list[dict[str, Any]]:
+    from crm_cti.telephony.selectors import calls_live
+    from crm_cti.telephony.serializers import call_to_dict
+
+    return [call_to_dict(call) for call in calls_live(agent_id=agent_id)]
+
+
+class AgentConsumer(AsyncJsonWebsocketConsumer):
+    group: str | None = None
+    agent_id: int | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        requested = (query.get("agent") or [""])[0]
+        target = await _watch_target(user, requested)
+        if target is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group, self.agent_id = target
+        # Join first, then snapshot: a change between the two arrives after the snapshot
+        # (and carries the full call object), so nothing is lost.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "snapshot", "calls": await _snapshot(self.agent_id)})
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        # A client may ask for a fresh snapshot (e.g. after its tab woke up).
+        if isinstance(content, dict) and content.get("type") == "snapshot":
+            await self.send_json({"type": "snapshot", "calls": await _snapshot(self.agent_id)})
+
+    async def push_message(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["message"])

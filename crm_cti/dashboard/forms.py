@@ -1,0 +1,126 @@
+"""Forms of the agent pages: call notes, history filters, messaging, RingOut "from"."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django import forms
+
+from crm_cti.accounts.models import Agent
+from crm_cti.crm.forms import clean_phone_field
+from crm_cti.telephony.models import Call
+
+DISPOSITIONS = [
+    ("", "—"),
+    ("resolved", "Resolved"),
+    ("follow_up", "Follow-up needed"),
+    ("sale", "Sale"),
+    ("support", "Support request"),
+    ("left_voicemail", "Left voicemail"),
+    ("wrong_number", "Wrong number"),
+    ("spam", "Spam"),
+]
+
+RESULT_CHOICES = [
+    ("", "Any result"),
+    ("answered", "Answered"),
+    ("missed", "Missed"),
+    ("voicemail", "Voicemail"),
+]
+
+TYPE_CHOICES = [
+    ("", "Any type"),
+    ("external", "External"),
+    ("internal", "Internal (extension)"),
+]
+
+MESSAGE_MAX_CHARS = 1000
+
+
+class CallNotesForm(forms.Form):
+    notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea)
+    disposition = forms.ChoiceField(required=False, choices=DISPOSITIONS)
+
+
+class HistoryFilterForm(forms.Form):
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    direction = forms.ChoiceField(
+        required=False, choices=[("", "Any direction"), *Call.Direction.choices]
+    )
+    type = forms.ChoiceField(required=False, choices=TYPE_CHOICES)
+    result = forms.ChoiceField(required=False, choices=RESULT_CHOICES)
+    phone = forms.CharField(
+        required=False, max_length=40, widget=forms.TextInput(attrs={"type": "search"})
+    )
+    contact = forms.CharField(
+        required=False, max_length=100, widget=forms.TextInput(attrs={"type": "search"})
+    )
+    agent = forms.ModelChoiceField(
+        required=False, queryset=Agent.objects.all(), empty_label="Every agent"
+    )
+
+    def __init__(self, *args: Any, show_agent: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not show_agent:
+            del self.fields["agent"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+
+class SmsForm(forms.Form):
+    from_number = forms.ChoiceField(choices=())
+    to = forms.CharField(max_length=40)
+    text = forms.CharField(max_length=MESSAGE_MAX_CHARS)
+
+    def __init__(self, *args: Any, agent: Agent, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["from_number"].choices = [(n, n) for n in agent.sms_numbers]
+
+    def clean_to(self) -> str:
+        return clean_phone_field(self.cleaned_data.get("to", ""), required=True)
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data.get("text", "").strip()
+        if not text:
+            raise forms.ValidationError("Write a message.")
+        return text
+
+
+class PagerForm(forms.Form):
+    to = forms.CharField(max_length=200, help_text="Extension numbers, separated by commas")
+    text = forms.CharField(max_length=MESSAGE_MAX_CHARS)
+
+    def clean_to(self) -> list[str]:
+        parts = [p for p in re.split(r"[\s,;]+", self.cleaned_data.get("to", "")) if p]
+        if not parts:
+            raise forms.ValidationError("Enter an extension number.")
+        bad = [p for p in parts if not p.isdigit() or len(p) > 8]
+        if bad:
+            raise forms.ValidationError(f"Not an extension number: {', '.join(bad)}.")
+        return parts
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data.get("text", "").strip()
+        if not text:
+            raise forms.ValidationError("Write a message.")
+        return text
+
+
+class RingoutFromForm(forms.Form):
+    """The RingOut "from" number: one of the agent's direct numbers or any number of theirs."""
+
+    choice = forms.CharField(required=False)
+    other = forms.CharField(required=False, max_length=40)
+
+    def number(self) -> str:
+        data = self.cleaned_data
+        return (data.get("other") or "").strip() if data.get("choice") == "other" else (
+            data.get("choice") or ""
+        ).strip()

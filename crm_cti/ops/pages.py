@@ -1,0 +1,39 @@
+"""The operations page at /ops/ (admins only)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from crm_cti.dashboard.access import is_admin
+from crm_cti.ops.selectors import (
+    activity_per_minute,
+    agents_with_tokens,
+    chart_bars,
+    queue_depth,
+    rate_budget,
+    recent_errors,
+    subscription_health,
+)
+
+
+@login_required
+def operations(request: HttpRequest) -> HttpResponse:
+    if not is_admin(request.user):
+        raise PermissionDenied("The operations page is for admins.")
+    agents = agents_with_tokens()
+    series = activity_per_minute(minutes=60)
+    return render(
+        request,
+        "ops/operations.html",
+        {
+            "subscriptions": subscription_health(),
+            "agents": agents,
+            "budget": rate_budget(agents=[row["agent"] for row in agents]),
+            "queues": queue_depth(),
+            "errors": recent_errors(),
+            "chart": chart_bars(series),
+        },
+    )

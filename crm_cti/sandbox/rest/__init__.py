@@ -1,0 +1,1 @@
+"""REST endpoints of the emulated platform, one module per resource family."""

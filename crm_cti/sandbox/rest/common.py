@@ -1,0 +1,66 @@
+"""Path resolution (``~``, ids) and permission checks shared by the REST modules."""
+
+from __future__ import annotations
+
+from crm_cti.sandbox.api import Ctx
+from crm_cti.sandbox.errors import not_found, permission_required
+from crm_cti.sandbox.seed import Extension
+
+ACCOUNT = "/restapi/v1.0/account/{accountId}"
+EXTENSION = ACCOUNT + "/extension/{extensionId}"
+
+
+def account_check(ctx: Ctx) -> str:
+    account_id = ctx.request.path_params.get("accountId", "~")
+    if account_id not in ("~", ctx.state.account_id):
+        raise not_found("accountId", account_id)
+    return ctx.state.account_id
+
+
+def account_admin(ctx: Ctx, permission: str) -> str:
+    """Account-level data needs an admin (the platform's company permissions)."""
+    account_id = account_check(ctx)
+    assert ctx.user is not None
+    if not ctx.user.is_admin:
+        raise permission_required(permission)
+    return account_id
+
+
+def extension_target(ctx: Ctx, permission: str | None = None) -> Extension:
+    """The extension in the path. Another user's data needs ``permission`` (admins have it)."""
+    account_check(ctx)
+    assert ctx.user is not None
+    raw = ctx.request.path_params.get("extensionId", "~")
+    if raw == "~":
+        return ctx.user
+    ext = ctx.state.extensions.get(raw)
+    if ext is None:
+        raise not_found("extensionId", raw)
+    if permission and ext.id != ctx.user.id and not ctx.user.is_admin:
+        raise permission_required(permission)
+    return ext
+
+
+def account_uri(ctx: Ctx) -> str:
+    return ctx.url(f"/restapi/v1.0/account/{ctx.state.account_id}")
+
+
+def extension_uri(ctx: Ctx, ext: Extension) -> str:
+    return account_uri(ctx) + f"/extension/{ext.id}"
+
+
+def int_param(ctx: Ctx, name: str, default: int, low: int, high: int) -> int:
+    from crm_cti.sandbox.errors import invalid_parameter
+
+    raw = ctx.request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid_parameter(name, raw) from None
+    if not low <= value <= high:
+        raise invalid_parameter(
+            name, raw, f"Parameter [{name}] value is out of range [{low}, {high}]"
+        )
+    return value

@@ -1,0 +1,137 @@
+"""The seeded account: what a fresh sandbox knows before anyone signs in."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import jwt
+
+from crm_cti.sandbox import config
+
+# Permissions granted to the sandbox's registered app (the token's ``scope``).
+APP_SCOPE = (
+    "CallControl InternalMessages ReadAccounts ReadCallLog ReadCallRecording ReadMessages "
+    "ReadPresence RingOut SMS SubscriptionWebhook"
+)
+# What an admin user may do beyond their own extension.
+ADMIN_PERMISSIONS = ("ReadCompanyCallLog", "ReadCompanyPresence", "ReadCompanyCallRecording")
+
+_PEOPLE = [
+    ("101", "Olivia", "Bennett", True),
+    ("102", "Marcus", "Reed", False),
+    ("103", "Priya", "Shah", False),
+    ("104", "Daniel", "Kim", False),
+    ("105", "Sofia", "Alvarez", False),
+]
+
+
+@dataclass
+class Extension:
+    id: str
+    number: str
+    first_name: str
+    last_name: str
+    email: str
+    direct_number: str
+    is_admin: bool
+    password: str
+    # Monotonic per extension, like the platform's presence ``sequence``.
+    sequence: int = 0
+    jwt: str = field(default="", repr=False)
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def public(self) -> dict:
+        return {
+            "extension_id": self.id,
+            "extension_number": self.number,
+            "name": self.name,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "email": self.email,
+            "direct_number": self.direct_number,
+            "is_admin": self.is_admin,
+            "password": self.password,
+            "jwt": self.jwt,
+            "sign_in": {
+                "username": self.number,
+                "alternatives": [self.direct_number, self.email],
+                "password": self.password,
+            },
+        }
+
+
+def jwt_credential(extension_id: str) -> str:
+    """A RingCentral-style JWT credential (the assertion of the JWT bearer grant)."""
+    claims = {
+        "aud": "/restapi/oauth/token",
+        "sub": extension_id,
+        "iss": "crm-cti-sandbox",
+        "account_id": config.ACCOUNT_ID,
+        # Stable iat keeps the credential identical across restarts of the sandbox.
+        "iat": 1767225600,
+    }
+    return jwt.encode(claims, config.JWT_SECRET, algorithm="HS256")
+
+
+def jwt_subject(assertion: str) -> str | None:
+    """The extension id a JWT credential was issued for, or None if it is not ours."""
+    try:
+        claims = jwt.decode(
+            assertion,
+            config.JWT_SECRET,
+            algorithms=["HS256"],
+            audience="/restapi/oauth/token",
+            options={"require": ["sub"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    return str(claims["sub"])
+
+
+_EXTRA_FIRST = ["Ava", "Noah", "Mia", "Liam", "Zoe", "Ethan", "Leah", "Owen", "Nora", "Ravi"]
+_EXTRA_LAST = ["Turner", "Nguyen", "Okafor", "Larsen", "Moreau", "Tanaka", "Costa", "Haddad"]
+# Extra agents are numbered 106..190; 191-195 are the RingOut outcome numbers.
+MAX_EXTRA = 85
+
+
+def _people() -> list[tuple[str, str, str, bool]]:
+    """The five seeded people plus ``SANDBOX_EXTRA_EXTENSIONS`` agents (benchmarks)."""
+    extra = min(MAX_EXTRA, max(0, int(os.environ.get("SANDBOX_EXTRA_EXTENSIONS", "0") or 0)))
+    people = list(_PEOPLE)
+    known = {number for number, *_ in people}
+    for index in range(extra):
+        number = str(106 + index)
+        if number in known:
+            continue
+        first = _EXTRA_FIRST[index % len(_EXTRA_FIRST)]
+        last = _EXTRA_LAST[(index // len(_EXTRA_FIRST)) % len(_EXTRA_LAST)]
+        people.append((number, first, f"{last}{number}" if index >= 80 else last, False))
+    return people
+
+
+def seed_extensions() -> dict[str, Extension]:
+    extensions: dict[str, Extension] = {}
+    # Sequences start at different large values, as real ones do, so that a product
+    # comparing them across extensions would be caught.
+    base = int(time.time()) % 100000 * 10
+    for index, (number, first, last, admin) in enumerate(_people()):
+        ext_id = f"400000{number}"
+        ext = Extension(
+            id=ext_id,
+            number=number,
+            first_name=first,
+            last_name=last,
+            email=f"{first.lower()}.{last.lower()}@example.com",
+            direct_number=f"+165055501{number[-2:]}",
+            is_admin=admin,
+            password=config.PASSWORD,
+            sequence=base + index * 7919,
+        )
+        ext.jwt = jwt_credential(ext.id)
+        extensions[ext.id] = ext
+    return extensions

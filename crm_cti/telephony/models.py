@@ -1,0 +1,243 @@
+"""Calls, the raw telephony events they are built from, and webhook subscriptions."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Subscription(models.Model):
+    """A RingCentral webhook subscription we created, per extension or for the account."""
+
+    class Mode(models.TextChoices):
+        EXTENSION = "extension", "Per extension"
+        ACCOUNT = "account", "Account"
+
+    # Empty while the creation request is in flight: the platform can deliver before we
+    # learn the id, and the webhook view adopts such a delivery by its verification token.
+    rc_id = models.CharField(max_length=64, blank=True, db_index=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.EXTENSION)
+    # Null in account mode (the service credential owns it).
+    agent = models.ForeignKey(
+        "accounts.Agent",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+    )
+    verification_token = models.CharField(max_length=128)
+    event_filters = models.JSONField(default=list, blank=True)
+    address = models.URLField(max_length=500, blank=True)
+    status = models.CharField(max_length=32, blank=True)  # Active, Blacklisted, ...
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One live subscription per agent, and one for the account.
+            models.UniqueConstraint(
+                fields=["agent"],
+                condition=Q(agent__isnull=False),
+                name="subscription_one_per_agent",
+            ),
+            models.UniqueConstraint(
+                fields=["mode"], condition=Q(mode="account"), name="subscription_one_account"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        owner = self.agent or "account"
+        return f"{self.rc_id or '(creating)'} for {owner} [{self.status or 'new'}]"
+
+
+class ExtensionState(models.Model):
+    """Per extension, the newest presence ``sequence`` applied.
+
+    The tracker locks this row (``select_for_update``) so two workers applying events of
+    one extension serialise, and older events cannot overwrite newer state.
+    """
+
+    rc_extension_id = models.CharField(max_length=32, unique=True)
+    last_sequence = models.BigIntegerField(default=0)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"ext {self.rc_extension_id} @ {self.last_sequence}"
+
+
+class TelephonyEvent(models.Model):
+    """One webhook delivery, kept as received. ``uuid`` makes a redelivery a no-op."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "", "Pending"
+        APPLIED = "applied", "Applied"
+        STALE = "stale", "Older than the newest applied (facts merged)"
+        FAILED = "failed", "Failed"
+
+    uuid = models.CharField(max_length=64, unique=True)
+    subscription = models.ForeignKey(
+        Subscription, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    rc_extension_id = models.CharField(max_length=32, db_index=True)
+    sequence = models.BigIntegerField()
+    event_timestamp = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    # Null until a worker applied it: the sweeper re-enqueues those the broker lost.
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True, default="")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                condition=Q(processed_at__isnull=True),
+                name="event_unprocessed_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uuid} ext {self.rc_extension_id} seq {self.sequence}"
+
+
+class Call(models.Model):
+    """One call as one extension sees it (an internal call is two rows: one per side)."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+
+    class State(models.TextChoices):
+        RINGING = "ringing", "Ringing"
+        CONNECTED = "connected", "Connected"
+        ON_HOLD = "on_hold", "On hold"
+        ENDED = "ended", "Ended"
+        MISSED = "missed", "Missed"
+        VOICEMAIL = "voicemail", "Voicemail"
+
+    LIVE_STATES = (State.RINGING, State.CONNECTED, State.ON_HOLD)
+    FINAL_STATES = (State.ENDED, State.MISSED, State.VOICEMAIL)
+
+    class Enrichment(models.TextChoices):
+        NONE = "", "Not needed yet"
+        PENDING = "pending", "Waiting for the call log"
+        DONE = "done", "Call log applied"
+        GAVE_UP = "gave_up", "Call log never showed the call"
+
+    agent = models.ForeignKey(
+        "accounts.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    rc_extension_id = models.CharField(max_length=32)
+    session_id = models.CharField(max_length=64)
+    telephony_session_id = models.CharField(max_length=64, blank=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    from_number = models.CharField(max_length=40, blank=True)
+    from_e164 = models.CharField(max_length=20, blank=True, db_index=True)
+    from_name = models.CharField(max_length=200, blank=True)
+    to_number = models.CharField(max_length=40, blank=True)
+    to_e164 = models.CharField(max_length=20, blank=True, db_index=True)
+    to_name = models.CharField(max_length=200, blank=True)
+    contact = models.ForeignKey(
+        "crm.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    # How many contacts share the other party's number (the pop says "and N others").
+    contact_matches = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(null=True, blank=True)  # seconds
+    result = models.CharField(max_length=64, blank=True)  # call-log result, e.g. "Missed"
+    legs = models.JSONField(default=list, blank=True)
+    # {"id", "content_uri", "type", "duration"} from the call log; null without one.
+    recording = models.JSONField(null=True, blank=True)
+    rc_call_log_id = models.CharField(max_length=64, blank=True)
+    notes = models.TextField(blank=True)
+    disposition = models.CharField(max_length=64, blank=True)
+    # Tracker bookkeeping: the newest presence sequence that set `state`, per-status facts.
+    last_sequence = models.BigIntegerField(default=0)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    enrichment = models.CharField(
+        max_length=10, choices=Enrichment.choices, blank=True, default=""
+    )
+    enrich_attempts = models.PositiveSmallIntegerField(default=0)
+    enrich_due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rc_extension_id", "session_id"], name="call_unique_per_extension"
+            ),
+        ]
+        indexes = [
+            # Recent calls / call log pages for one agent.
+            models.Index(fields=["agent", "-started_at"], name="call_agent_recent_idx"),
+            # Live calls of one agent (snapshot, /api/calls/live/).
+            models.Index(fields=["agent", "state"], name="call_agent_state_idx"),
+            models.Index(fields=["session_id"], name="call_session_idx"),
+            models.Index(
+                fields=["enrich_due_at"],
+                condition=Q(enrichment="pending"),
+                name="call_enrich_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.from_number} -> {self.to_number} [{self.state}]"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in self.LIVE_STATES
+
+    @property
+    def other_number(self) -> str:
+        """The number of the party on the other side of the agent."""
+        return self.from_number if self.direction == self.Direction.INBOUND else self.to_number
+
+
+class CallLogSync(models.Model):
+    """High-water mark of the call-log import per agent (incremental history import)."""
+
+    agent = models.OneToOneField(
+        "accounts.Agent", on_delete=models.CASCADE, related_name="call_log_sync"
+    )
+    synced_until = models.DateTimeField(null=True, blank=True)
+    imported = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.agent} until {self.synced_until}"
+
+
+class RingOut(models.Model):
+    """A RingOut the server placed for an agent; polled until its status is final."""
+
+    agent = models.ForeignKey(
+        "accounts.Agent", on_delete=models.CASCADE, related_name="ringouts"
+    )
+    rc_id = models.CharField(max_length=64, db_index=True)
+    from_number = models.CharField(max_length=40)
+    to_number = models.CharField(max_length=40)
+    call_status = models.CharField(max_length=32, blank=True)
+    caller_status = models.CharField(max_length=32, blank=True)
+    callee_status = models.CharField(max_length=32, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    polls = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"RingOut {self.rc_id} {self.from_number} -> {self.to_number} [{self.call_status}]"

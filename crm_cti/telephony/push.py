@@ -1,0 +1,191 @@
+"""Push call changes to the browsers of the agent concerned (Channels groups)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from crm_cti.telephony.models import Call
+from crm_cti.telephony.serializers import call_to_dict
+
+logger = logging.getLogger(__name__)
+
+# Admins watching every agent (the operations view) join this group.
+ACCOUNT_GROUP = "calls.account"
+
+
+def agent_group_name(agent_id: int) -> str:
+    return f"agent.{agent_id}"
+
+
+class _PushLoop:
+    """An event loop of this process's own, in a daemon thread, for channels_redis sends.
+
+    ``async_to_sync`` starts a new event loop for every call, and channels_redis keeps its
+    Redis connections per loop: each push opened (and dropped) fresh connections, which was
+    the largest cost of a worker's event (bench/, README "Performance"). Sends submitted
+    here reuse the layer's connections. Recreated after a fork (Celery prefork children).
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def run(self, coro: Any, timeout: float) -> Any:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="push-loop", daemon=True).start()
+                self._loop, self._pid = loop, os.getpid()
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+
+_push_loop = _PushLoop()
+PUSH_TIMEOUT_SECONDS = 10.0
+
+
+def _send(groups: list[str], message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    event = {"type": "push.message", "message": message}
+
+    async def send_all() -> list[Any]:
+        return await asyncio.gather(
+            *(layer.group_send(group, event) for group in groups), return_exceptions=True
+        )
+
+    try:
+        if isinstance(layer, InMemoryChannelLayer):
+            # In-memory groups live on the web process's own loop: async_to_sync runs there.
+            results = async_to_sync(send_all)()
+        else:
+            results = _push_loop.run(send_all(), PUSH_TIMEOUT_SECONDS)
+    except Exception as exc:
+        results = [exc] * len(groups)
+    for group, result in zip(groups, results, strict=True):
+        if isinstance(result, BaseException):
+            # The call row is already right; a browser that missed this gets the snapshot
+            # when it reconnects. Never fail the tracker because Redis hiccuped.
+            logger.error("push to %s failed", group, exc_info=result)
+
+
+def push_call(call: Call) -> None:
+    """Send ``{"type": "call", "call": {...}}`` to the agent's group (and the account's)."""
+    push_call_dict(call_to_dict(call))
+
+
+def push_call_dict(call: dict[str, Any]) -> None:
+    """Push an already serialized call (the tracker serializes each intermediate state)."""
+    groups = [ACCOUNT_GROUP]
+    if call.get("agent_id") is not None:
+        groups.insert(0, agent_group_name(call["agent_id"]))
+    _send(groups, {"type": "call", "call": call})
+
+
+def push_calls(call_ids: list[int]) -> None:
+    calls = Call.objects.filter(pk__in=call_ids).select_related("contact")
+    for call in calls:
+        push_call(call)
+
+
+def push_ringout(*, agent_id: int, ringout: dict[str, Any]) -> None:
+    """Send ``{"type": "ringout", "ringout": {...}}`` to the agent's group."""
+    _send([agent_group_name(agent_id)], {"type": "ringout", "ringout": ringout})
+
+
+# --------------------------------------------------------------------------- push journal
+# A push happens after the tracker's transaction commits; a worker killed between the commit
+# and the push would leave browsers without the change until they reconnect. So the ids of
+# the calls about to change are journaled in Redis *before* the commit and crossed off after
+# the push; the events sweeper re-pushes the current state of any entry left behind. A
+# re-push carries the same call id, so the browser updates the card it has (or shows the
+# card it missed) and never pops twice. Embedded mode has no journal: there a crash takes
+# the web process and its in-memory channel layer with it, and browsers reconnect to a
+# snapshot.
+PUSH_JOURNAL_KEY = "telephony:push-journal"
+
+
+_journal_client: Any = None
+_journal_pid = 0
+
+
+def _journal() -> Any:
+    """This process's Redis client for the journal (one connection pool, kept: a client
+    per call cost a new connection twice per event)."""
+    global _journal_client, _journal_pid
+    from django.conf import settings
+
+    if not settings.REDIS_URL:
+        return None
+    if _journal_client is None or _journal_pid != os.getpid():
+        import redis
+
+        _journal_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5
+        )
+        _journal_pid = os.getpid()
+    return _journal_client
+
+
+def push_journal_add(*, call_ids: list[int]) -> str | None:
+    """Record that these calls are about to be pushed; returns the entry to cross off."""
+    if not call_ids:
+        return None
+    client = _journal()
+    if client is None:
+        return None
+    import json
+    import time
+    import uuid
+
+    entry = json.dumps({"id": uuid.uuid4().hex, "calls": sorted(set(call_ids))})
+    try:
+        client.zadd(PUSH_JOURNAL_KEY, {entry: time.time()})
+    except Exception:
+        # Redis down: the push itself will fail too; browsers reconnect to a snapshot.
+        logger.warning("push journal unavailable", exc_info=True)
+        return None
+    return entry
+
+
+def push_journal_done(entry: str | None) -> None:
+    if entry is None:
+        return
+    client = _journal()
+    if client is None:
+        return
+    try:
+        client.zrem(PUSH_JOURNAL_KEY, entry)
+    except Exception:
+        logger.warning("push journal unavailable", exc_info=True)
+
+
+def push_journal_replay(*, older_than: float) -> int:
+    """Re-push the current state of calls whose push may have been lost; returns how many
+    journal entries were replayed."""
+    client = _journal()
+    if client is None:
+        return 0
+    import json
+    import time
+
+    entries = client.zrangebyscore(PUSH_JOURNAL_KEY, "-inf", time.time() - older_than,
+                                   start=0, num=500)
+    call_ids: set[int] = set()
+    for raw in entries:
+        call_ids.update(json.loads(raw)["calls"])
+    # Calls created in a transaction that was rolled back do not exist: nothing to send.
+    push_calls(sorted(call_ids))
+    if entries:
+        client.zrem(PUSH_JOURNAL_KEY, *entries)
+        logger.info("push journal: re-pushed %d calls of %d entries", len(call_ids),
+                    len(entries))
+    return len(entries)

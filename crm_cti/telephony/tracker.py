@@ -1,0 +1,453 @@
+"""The call tracker: presence events in, ``Call`` rows out. Plain functions, DB only.
+
+Rules (DESIGN.md "The hot path" §2, and the seed flows):
+
+- A call is identified by its ``sessionId`` on one extension. Each event lists every call of
+  the extension (``activeCalls``), so every item is handled: concurrent calls are normal.
+- Several items of one session are legs (several devices ringing, or a RingOut's two legs);
+  the session's status is aggregated over them: connected beats on hold beats parked beats
+  ringing beats ``NoCall``.
+- Order: the extension row is locked (``select_for_update``) so two workers applying
+  events of one extension serialise. Each call remembers the newest ``sequence`` that set
+  its state; an event not newer than that does not change the state. It still contributes
+  *facts* that do not depend on order: the earliest time the call was seen, and the
+  earliest time it was seen connected. So a late ``CallConnected`` still turns a call that
+  looked missed into an answered one, and applying the same events in any order, or any
+  event twice, gives the same rows.
+- ``NoCall`` ends the call, except a leg marked ``terminationType: intermediate`` (the
+  transitional ``NoCall`` when several devices ring). Without that marker a ``NoCall``
+  followed by a newer ``Ringing``/``CallConnected`` of the same session reopens the same
+  row: one call, one pop.
+- ``NoCall`` after connected = ended (answered); after only ringing = missed for an inbound
+  call, ended (unanswered) for an outbound one. Voicemail comes from the call log's result.
+- Durations come from the event times: connected → ended is the talk time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from crm_cti.accounts.models import Agent
+from crm_cti.crm.matching import party_match
+from crm_cti.crm.phones import try_normalize_e164
+from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
+from crm_cti.telephony.serializers import call_to_dict
+
+logger = logging.getLogger(__name__)
+
+TELEPHONY_STATUSES = ("NoCall", "CallConnected", "Ringing", "OnHold", "ParkedCall")
+# Aggregation over legs: the "most alive" leg gives the session's status.
+STATUS_RANK = {"NoCall": 0, "Ringing": 1, "ParkedCall": 2, "OnHold": 3, "CallConnected": 4}
+LIVE_STATE_FOR_STATUS = {
+    "Ringing": Call.State.RINGING,
+    "CallConnected": Call.State.CONNECTED,
+    "OnHold": Call.State.ON_HOLD,
+    "ParkedCall": Call.State.ON_HOLD,
+}
+ANSWERED_STATUSES = ("CallConnected", "OnHold", "ParkedCall")
+DIRECTIONS = {"Inbound": Call.Direction.INBOUND, "Outbound": Call.Direction.OUTBOUND}
+# Call-log results that name the final state better than the events can.
+RESULT_STATES = {
+    "Voicemail": Call.State.VOICEMAIL,
+    "Missed": Call.State.MISSED,
+}
+ANSWERED_RESULTS = ("Accepted", "Call connected", "Call Connected")
+
+# Fields whose change is worth a push to the browser.
+PUSHED_FIELDS = (
+    "state", "direction", "from_number", "from_name", "to_number", "to_name", "contact_id",
+    "contact_matches", "started_at", "answered_at", "ended_at", "duration", "result",
+    "recording", "legs", "telephony_session_id", "agent_id",
+)
+
+
+class InvalidEvent(ValueError):
+    """The payload lacks what the tracker needs (the webhook answers 400)."""
+
+
+@dataclass(frozen=True)
+class Leg:
+    session_id: str
+    status: str
+    direction: str
+    leg_id: str = ""
+    telephony_session_id: str = ""
+    from_number: str = ""
+    from_name: str = ""
+    to_number: str = ""
+    to_name: str = ""
+    start_time: datetime | None = None
+    termination_type: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    uuid: str
+    subscription_id: str
+    extension_id: str
+    sequence: int
+    timestamp: datetime | None
+    telephony_status: str
+    legs: tuple[Leg, ...] = field(default_factory=tuple)
+
+
+@dataclass
+class SessionView:
+    """One session as one event shows it, aggregated over its legs."""
+
+    session_id: str
+    status: str
+    direction: str
+    intermediate: bool
+    telephony_session_id: str = ""
+    from_number: str = ""
+    from_name: str = ""
+    to_number: str = ""
+    to_name: str = ""
+    start_time: datetime | None = None
+    leg_ids: list[str] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _identifier(value: Any, what: str, max_length: int, *, integer_ok: bool = True) -> str:
+    """An id from the payload: a string (or an integer), short enough for its column.
+
+    Anything else (a list, a bool, a 10 KB string) is garbage: refused with a 400 rather than
+    stored as a valid event, or failing the insert on PostgreSQL with a 503 that would make
+    the platform redeliver it forever."""
+    allowed = (str, int) if integer_ok else (str,)
+    if value is None or isinstance(value, bool) or not isinstance(value, allowed):
+        raise InvalidEvent(f"{what} is missing or not a string")
+    text = str(value).strip()
+    if not text:
+        raise InvalidEvent(f"missing {what}")
+    if len(text) > max_length:
+        raise InvalidEvent(f"{what} is longer than {max_length} characters")
+    return text
+
+
+def _field(value: Any, max_length: int) -> str:
+    # Display fields (numbers, names) are cut to their column rather than refused.
+    return _text(value)[:max_length] if isinstance(value, (str, int)) and not isinstance(
+        value, bool) else ""
+
+
+def parse_time(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, timezone.UTC)
+    return parsed
+
+
+def event_parse(payload: Any) -> ParsedEvent:
+    """Validate a notification and pull out what the tracker uses; raise InvalidEvent."""
+    if not isinstance(payload, dict):
+        raise InvalidEvent("the notification is not a JSON object")
+    uuid = _identifier(payload.get("uuid"), "uuid", 64, integer_ok=False)
+    body = payload.get("body")
+    if not isinstance(body, dict):
+        raise InvalidEvent("missing body")
+    extension_id = _identifier(body.get("extensionId"), "body.extensionId", 32)
+    if extension_id == "~":
+        raise InvalidEvent("missing body.extensionId")
+    sequence = body.get("sequence")
+    if isinstance(sequence, bool) or not isinstance(sequence, (int, str)):
+        raise InvalidEvent("missing body.sequence")
+    try:
+        sequence = int(sequence)
+    except ValueError:
+        raise InvalidEvent("body.sequence is not an integer") from None
+    if not 0 <= sequence < 2**63:
+        raise InvalidEvent("body.sequence is out of range")
+    status = _text(body.get("telephonyStatus"))
+    if status and status not in TELEPHONY_STATUSES:
+        raise InvalidEvent(f"unknown body.telephonyStatus {status!r}")
+    active = body.get("activeCalls", [])
+    if active is None:
+        active = []
+    if not isinstance(active, list):
+        raise InvalidEvent("body.activeCalls is not a list")
+    if not active and not status:
+        raise InvalidEvent("neither body.activeCalls nor body.telephonyStatus")
+    legs = []
+    for index, item in enumerate(active):
+        if not isinstance(item, dict):
+            raise InvalidEvent(f"activeCalls[{index}] is not an object")
+        session_id = _text(item.get("sessionId"))
+        if session_id:
+            session_id = _identifier(item.get("sessionId"), f"activeCalls[{index}].sessionId",
+                                     64)
+        leg_status = _text(item.get("telephonyStatus"))
+        direction = _text(item.get("direction"))
+        if not session_id:
+            raise InvalidEvent(f"activeCalls[{index}] has no sessionId")
+        if leg_status not in TELEPHONY_STATUSES:
+            raise InvalidEvent(f"activeCalls[{index}] has no valid telephonyStatus")
+        if direction not in DIRECTIONS:
+            raise InvalidEvent(f"activeCalls[{index}] has no valid direction")
+        legs.append(
+            Leg(
+                session_id=session_id,
+                status=leg_status,
+                direction=DIRECTIONS[direction],
+                leg_id=_field(item.get("id"), 64) or _field(item.get("partyId"), 64),
+                telephony_session_id=_field(item.get("telephonySessionId"), 64),
+                from_number=_field(item.get("from"), 40),
+                from_name=_field(item.get("fromName"), 200),
+                to_number=_field(item.get("to"), 40),
+                to_name=_field(item.get("toName"), 200),
+                start_time=parse_time(item.get("startTime")),
+                termination_type=_text(item.get("terminationType")),
+            )
+        )
+    return ParsedEvent(
+        uuid=uuid,
+        subscription_id=_text(payload.get("subscriptionId")),
+        extension_id=extension_id,
+        sequence=sequence,
+        timestamp=parse_time(payload.get("timestamp")),
+        telephony_status=status,
+        legs=tuple(legs),
+    )
+
+
+def sessions_aggregate(legs: tuple[Leg, ...] | list[Leg]) -> list[SessionView]:
+    """Group legs by session; the session's status is the most alive leg's status."""
+    views: dict[str, SessionView] = {}
+    for leg in legs:
+        view = views.get(leg.session_id)
+        if view is None:
+            view = views[leg.session_id] = SessionView(
+                session_id=leg.session_id,
+                status=leg.status,
+                direction=leg.direction,
+                intermediate=True,
+            )
+        elif STATUS_RANK[leg.status] > STATUS_RANK[view.status]:
+            view.status = leg.status
+        # All legs ended and at least one says "final" (or none says anything) = really over.
+        if leg.status == "NoCall" and leg.termination_type != "intermediate":
+            view.intermediate = False
+        if leg.leg_id and leg.leg_id not in view.leg_ids:
+            view.leg_ids.append(leg.leg_id)
+        for name in ("telephony_session_id", "from_number", "from_name", "to_number", "to_name"):
+            if not getattr(view, name) and getattr(leg, name):
+                setattr(view, name, getattr(leg, name))
+        if leg.start_time and (view.start_time is None or leg.start_time < view.start_time):
+            view.start_time = leg.start_time
+    for view in views.values():
+        if view.status != "NoCall":
+            view.intermediate = False
+    return list(views.values())
+
+
+def _snapshot(call: Call) -> tuple:
+    return tuple(getattr(call, name) for name in PUSHED_FIELDS)
+
+
+def _min_time(current: datetime | None, candidate: datetime | None) -> datetime | None:
+    if candidate is None:
+        return current
+    if current is None or candidate < current:
+        return candidate
+    return current
+
+
+def call_match_other_party(call: Call) -> None:
+    """Link the contact (or the internal agent's name) for the other party's number."""
+    number = call.from_number if call.direction == Call.Direction.INBOUND else call.to_number
+    match = party_match(raw_number=number)
+    call.contact = match.contact
+    call.contact_matches = match.contact_count
+    if match.agent is not None:
+        name = match.agent.name or match.agent.user.get_username()
+        if call.direction == Call.Direction.INBOUND and not call.from_name:
+            call.from_name = name
+        elif call.direction == Call.Direction.OUTBOUND and not call.to_name:
+            call.to_name = name
+
+
+def call_final_state(call: Call) -> str:
+    """The state of an ended call from what we know: call-log result first, then events."""
+    if call.result in RESULT_STATES:
+        return RESULT_STATES[call.result]
+    if call.answered_at is not None or call.result in ANSWERED_RESULTS:
+        return Call.State.ENDED
+    if call.direction == Call.Direction.INBOUND:
+        return Call.State.MISSED
+    return Call.State.ENDED
+
+
+def call_duration(call: Call) -> int | None:
+    """Talk time from the event times; the call log's figure replaces it once known."""
+    if call.ended_at is None:
+        return None
+    if call.answered_at is None:
+        return 0
+    return max(int((call.ended_at - call.answered_at).total_seconds()), 0)
+
+
+def _apply_view(
+    *, call: Call, view: SessionView, sequence: int, at: datetime, newest: bool
+) -> None:
+    # Facts that do not depend on the order of events.
+    call.started_at = _min_time(call.started_at, view.start_time or at)
+    if view.status in ANSWERED_STATUSES:
+        call.answered_at = _min_time(call.answered_at, at)
+    number_changed = False
+    for name in ("telephony_session_id", "from_number", "from_name", "to_number", "to_name"):
+        value = getattr(view, name)
+        if value and not getattr(call, name):
+            setattr(call, name, value)
+            number_changed = number_changed or name in ("from_number", "to_number")
+    if number_changed or call.pk is None:
+        call.from_e164 = try_normalize_e164(call.from_number)
+        call.to_e164 = try_normalize_e164(call.to_number)
+        call_match_other_party(call)
+
+    if newest:
+        call.last_sequence = sequence
+        call.last_event_at = at
+        if view.status != "NoCall":
+            if call.state in Call.FINAL_STATES:
+                # Reopened by a newer event (transitional NoCall): the same card carries on.
+                call.ended_at = None
+                call.duration = None
+                if call.enrichment == Call.Enrichment.PENDING:
+                    call.enrichment = Call.Enrichment.NONE
+            call.state = LIVE_STATE_FOR_STATUS[view.status]
+        elif not view.intermediate and call.state not in Call.FINAL_STATES:
+            call.ended_at = at
+            call.state = call_final_state(call)
+    if call.state in Call.FINAL_STATES:
+        # A late "connected" turns a call that looked missed into an answered one.
+        call.state = call_final_state(call)
+        if call.enrichment != Call.Enrichment.DONE:
+            call.duration = call_duration(call)
+
+
+@dataclass
+class ApplyResult:
+    # Calls that changed, each once, in the order they first changed.
+    changed_call_ids: list[int] = field(default_factory=list)
+    ended_call_ids: list[int] = field(default_factory=list)
+    # The call objects to push, one per change, in the order the changes happened.
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    outcome: str = TelephonyEvent.Outcome.APPLIED
+    applied_events: int = 0
+
+
+def event_apply(*, event: TelephonyEvent) -> ApplyResult:
+    """Apply a stored event, idempotently and order-safely.
+
+    Under the extension's lock, every event of that extension received but not yet applied
+    is applied in ``sequence`` order, not just this one: workers pick events up in any
+    order, and the browser should see ringing before connected whenever the platform sent
+    them that way. Each event is marked processed in the same transaction, so a task that
+    runs twice, or finds its event applied by another worker, changes nothing.
+    """
+    extension_id = event_parse(event.payload).extension_id
+    result = ApplyResult()
+    with transaction.atomic():
+        ext_state, _ = ExtensionState.objects.select_for_update().get_or_create(
+            rc_extension_id=extension_id
+        )
+        pending = list(
+            TelephonyEvent.objects.select_for_update()
+            .filter(rc_extension_id=extension_id, processed_at__isnull=True)
+            .order_by("sequence", "pk")
+        )
+        if all(p.pk != event.pk for p in pending):
+            result.outcome = (
+                TelephonyEvent.objects.filter(pk=event.pk).values_list("outcome", flat=True).first()
+                or ""
+            )
+            return result
+        agent = Agent.objects.filter(rc_extension_id=extension_id).first()
+        for pending_event in pending:
+            outcome = _event_apply_one(
+                event=pending_event, ext_state=ext_state, agent=agent, result=result
+            )
+            if pending_event.pk == event.pk:
+                result.outcome = outcome
+    return result
+
+
+def _event_apply_one(
+    *, event: TelephonyEvent, ext_state: ExtensionState, agent: Agent | None, result: ApplyResult
+) -> str:
+    try:
+        parsed = event_parse(event.payload)
+    except InvalidEvent as exc:
+        event.processed_at = timezone.now()
+        event.outcome = TelephonyEvent.Outcome.FAILED
+        event.error = str(exc)
+        event.save(update_fields=["processed_at", "outcome", "error"])
+        return event.outcome
+    at = parsed.timestamp or event.received_at or timezone.now()
+    newer_than_extension = parsed.sequence > ext_state.last_sequence
+    any_newest = False
+    for view in sessions_aggregate(parsed.legs):
+        call = (
+            # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the
+            # outer join to the contact; only the call row needs the lock.
+            Call.objects.select_for_update(of=("self",))
+            .select_related("contact")
+            .filter(rc_extension_id=parsed.extension_id, session_id=view.session_id)
+            .first()
+        )
+        before = None
+        if call is None:
+            call = Call(
+                rc_extension_id=parsed.extension_id,
+                session_id=view.session_id,
+                direction=view.direction,
+                agent=agent,
+                state=LIVE_STATE_FOR_STATUS.get(view.status, Call.State.RINGING),
+            )
+        else:
+            before = _snapshot(call)
+            if call.agent_id is None and agent is not None:
+                call.agent = agent
+        was_final = call.pk is not None and call.state in Call.FINAL_STATES
+        newest = parsed.sequence > call.last_sequence
+        any_newest = any_newest or newest
+        _apply_view(call=call, view=view, sequence=parsed.sequence, at=at, newest=newest)
+        changed = before is None or _snapshot(call) != before
+        if changed or newest:
+            call.save()
+        if changed:
+            if call.pk not in result.changed_call_ids:
+                result.changed_call_ids.append(call.pk)
+            result.messages.append(call_to_dict(call))
+            if call.state in Call.FINAL_STATES and not was_final:
+                result.ended_call_ids.append(call.pk)
+    if newer_than_extension:
+        ext_state.last_sequence = parsed.sequence
+        ext_state.last_event_at = at
+        ext_state.save(update_fields=["last_sequence", "last_event_at", "updated_at"])
+    event.processed_at = timezone.now()
+    event.outcome = (
+        TelephonyEvent.Outcome.APPLIED
+        if newer_than_extension or any_newest
+        else TelephonyEvent.Outcome.STALE
+    )
+    event.error = ""
+    event.save(update_fields=["processed_at", "outcome", "error"])
+    result.applied_events += 1
+    return event.outcome

@@ -1,0 +1,82 @@
+"""When the refresh token is dead, the agent is marked "needs sign-in", their pages show a
+banner with a sign-in link, and work for them stops without touching the network."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from crm_cti.accounts.crypto import decrypt_token
+from crm_cti.accounts.models import Agent, RingCentralToken
+from crm_cti.accounts.services import client_for_agent
+from crm_cti.accounts.signals import agent_needs_signin
+from crm_cti.ringcentral.errors import NeedsSignIn
+from crm_cti.ringcentral.oauth import revoke_token
+from tests.accounts.signin_helpers import sign_in
+
+pytestmark = pytest.mark.django_db
+
+
+def total_requests(rc) -> int:
+    return sum(rc.stats()["requests"].values())
+
+
+def test_revoked_session_marks_the_agent_and_shows_the_banner(rc, client):
+    sign_in(client, username="102")
+    agent = Agent.objects.get(rc_extension_id="400000102")
+    refresh = decrypt_token(RingCentralToken.objects.get().refresh_token_encrypted)
+    # The session is revoked behind our back (an admin in RingCentral, another app...).
+    revoke_token(token=refresh, user_key=None)
+    seen = []
+
+    def receiver(sender, agent, **kwargs):
+        seen.append(agent.pk)
+
+    agent_needs_signin.connect(receiver)
+    try:
+        with pytest.raises(NeedsSignIn):
+            client_for_agent(agent).get_extension()
+    finally:
+        agent_needs_signin.disconnect(receiver)
+
+    agent.refresh_from_db()
+    assert agent.needs_signin is True
+    assert not RingCentralToken.objects.exists()
+    assert seen == [agent.pk]
+
+    before = total_requests(rc)
+    with pytest.raises(NeedsSignIn):
+        client_for_agent(agent)
+    assert total_requests(rc) == before  # paused: nothing sent
+
+    page = client.get("/contacts/")
+    assert page.status_code == 200
+    assert b"signin-banner" in page.content
+    assert b'href="/auth/start/?next=/contacts/' in page.content
+
+
+def test_expired_refresh_token_marks_the_agent(rc, client):
+    rc.config(access_token_ttl=1, refresh_token_ttl=1)
+    sign_in(client, username="103")
+    agent = Agent.objects.get(rc_extension_id="400000103")
+    time.sleep(1.3)
+    failures = rc.stats().get("refresh_failures", 0)
+
+    with pytest.raises(NeedsSignIn):
+        client_for_agent(agent).get_extension()
+
+    agent.refresh_from_db()
+    assert agent.needs_signin is True
+    # Our stored expiry says the refresh token is dead: no hopeless refresh was even sent.
+    assert rc.stats().get("refresh_failures", 0) == failures
+
+
+def test_signing_in_again_clears_the_banner(rc, client):
+    sign_in(client, username="104")
+    Agent.objects.filter(rc_extension_id="400000104").update(needs_signin=True)
+    assert b"signin-banner" in client.get("/contacts/").content
+
+    sign_in(client, username="104")
+
+    assert b"signin-banner" not in client.get("/contacts/").content

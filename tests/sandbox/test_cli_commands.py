@@ -1,0 +1,35 @@
+"""``manage.py rcsandbox_call`` drives a running sandbox from the command line."""
+
+import json
+import subprocess
+import sys
+
+from tests.support.sandbox import REPO, SandboxProcess
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "manage.py"), "rcsandbox_call", *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=60)
+
+
+def test_rcsandbox_call_starts_a_scenario(fresh_sandbox: SandboxProcess) -> None:
+    done = _run("inbound_answered", "--ext", "102", "--from", "+16504445567",
+                "--url", fresh_sandbox.url)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["scenario"] == "inbound_answered" and result["extension"] == "102"
+    assert [c["sessionId"] for c in fresh_sandbox.calls()] == [result["sessionId"]]
+
+
+def test_rcsandbox_call_controls_a_call(fresh_sandbox: SandboxProcess) -> None:
+    started = json.loads(_run("interactive", "--ext", "104", "--url",
+                              fresh_sandbox.url).stdout)
+    done = _run("answer", "--session", started["sessionId"], "--url", fresh_sandbox.url)
+    assert done.returncode == 0, done.stderr
+    assert fresh_sandbox.call(started["sessionId"])["legs"][0]["telephonyStatus"] == (
+        "CallConnected")
+
+
+def test_rcsandbox_call_reports_errors(fresh_sandbox: SandboxProcess) -> None:
+    done = _run("inbound_answered", "--ext", "999", "--url", fresh_sandbox.url)
+    assert done.returncode != 0 and "unknown extension" in done.stderr

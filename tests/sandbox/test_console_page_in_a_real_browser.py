@@ -1,0 +1,53 @@
+"""The sandbox console at ``/sandbox/`` in headless Chromium: a person makes a phone ring,
+answers, holds and hangs up; the OAuth sign-in page shows a wrong password."""
+
+
+import pytest
+
+from tests.support.sandbox import SandboxProcess
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+    assert errors == []
+
+
+def test_ring_answer_hold_hang_up(fresh_sandbox: SandboxProcess, page) -> None:
+    page.goto(fresh_sandbox.url + "/sandbox/")
+    page.select_option("#extension", "103")
+    page.fill("#from", "+14155550142")
+    page.select_option("#scenario", "interactive")
+    page.click("#ring-button")
+    row = page.locator("#calls tbody tr").first
+    row.get_by_text("103: Ringing").wait_for()
+    row.locator(".action-answer").click()
+    row.get_by_text("103: CallConnected").wait_for()
+    row.locator(".action-hold").click()
+    row.get_by_text("103: OnHold").wait_for()
+    row.locator(".action-resume").click()
+    row.get_by_text("103: CallConnected").wait_for()
+    row.locator(".action-hangup").click()
+    row.get_by_text("ended: Accepted").wait_for()
+    calls = fresh_sandbox.calls()
+    assert calls[0]["legs"][0]["from"] == "+14155550142"
+    assert calls[0]["legs"][0]["result"] == "Accepted"
+
+
+def test_sign_in_page_shows_a_wrong_password(fresh_sandbox: SandboxProcess, page) -> None:
+    page.goto(fresh_sandbox.url + "/restapi/oauth/authorize?response_type=code&client_id="
+              f"{fresh_sandbox.client_id}&redirect_uri=http://127.0.0.1:8000/auth/callback/"
+              "&state=abc")
+    page.fill("#username", "102")
+    page.fill("#password", "not-it")
+    page.click("#signin")
+    assert "Invalid username or password" in page.locator("#signin-error").inner_text()

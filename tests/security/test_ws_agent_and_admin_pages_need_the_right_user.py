@@ -1,0 +1,135 @@
+"""``/ws/agent/`` needs a session and delivers an agent only their own pops; admin pages
+(operations, Django admin, watching every agent) need an admin.
+
+The websocket goes through the real ASGI application (origin check, session cookie, auth
+middleware) in-process, and pushes through the real channel layer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from asgiref.testing import ApplicationCommunicator
+from django.conf import settings
+from django.test import Client
+
+from crm_cti.asgi import application
+from crm_cti.telephony.push import push_call
+from tests.support.people import call_make
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = b"http://127.0.0.1:8000"
+
+
+def _cookie_for(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"\
+        .encode()
+
+
+class Socket(ApplicationCommunicator):
+    def __init__(self, *, cookie: bytes = b"", query: str = "") -> None:
+        headers = [(b"host", b"127.0.0.1:8000"), (b"origin", ORIGIN)]
+        if cookie:
+            headers.append((b"cookie", cookie))
+        super().__init__(application, {
+            "type": "websocket", "path": "/ws/agent/", "query_string": query.encode(),
+            "headers": headers, "subprotocols": [], "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8000),
+        })
+
+    async def open(self) -> tuple[bool, int | None]:
+        await self.send_input({"type": "websocket.connect"})
+        message = await self.receive_output(5)
+        if message["type"] == "websocket.close":
+            return False, message.get("code")
+        return True, None
+
+    async def json(self, timeout: float = 2) -> dict:
+        message = await self.receive_output(timeout)
+        assert message["type"] == "websocket.send", message
+        return json.loads(message["text"])
+
+    async def close(self) -> None:
+        await self.send_input({"type": "websocket.disconnect", "code": 1000})
+        await self.wait(2)
+
+
+async def test_without_a_session_the_socket_is_refused():
+    opened, code = await Socket().open()
+    assert not opened and code == 4401
+
+
+async def test_a_foreign_origin_is_refused(agent):
+    cookie = await sync_to_async(_cookie_for)(agent.user)
+    sock = Socket(cookie=cookie)
+    sock.scope["headers"] = [(b"host", b"127.0.0.1:8000"), (b"origin", b"https://evil.example"),
+                             (b"cookie", cookie)]
+    opened, _code = await sock.open()
+    assert not opened
+
+
+async def test_an_agent_receives_only_their_own_pops(agent, other_agent):
+    mine = await sync_to_async(_cookie_for)(agent.user)
+    theirs = await sync_to_async(_cookie_for)(other_agent.user)
+    me, them = Socket(cookie=mine), Socket(cookie=theirs, query=f"agent={agent.pk}")
+    assert (await me.open())[0] and (await them.open())[0]
+    assert (await me.json())["type"] == "snapshot"
+    assert (await them.json())["type"] == "snapshot"
+
+    call = await sync_to_async(call_make)(agent, state="ringing", ended_at=None, duration=None)
+    await sync_to_async(push_call)(call)
+
+    message = await me.json()
+    assert message["type"] == "call" and message["call"]["id"] == call.pk
+    # The other agent asked for ?agent=<me>: not an admin, so they watch only themselves.
+    assert await them.receive_nothing(timeout=0.5)
+    await me.close()
+    await them.close()
+
+
+async def test_watching_everyone_needs_an_admin(agent, admin_agent, other_agent):
+    agent_cookie = await sync_to_async(_cookie_for)(agent.user)
+    admin_cookie = await sync_to_async(_cookie_for)(admin_agent.user)
+    nosy, admin = Socket(cookie=agent_cookie, query="agent=all"), \
+        Socket(cookie=admin_cookie, query="agent=all")
+    assert (await nosy.open())[0] and (await admin.open())[0]
+    await nosy.json()
+    await admin.json()
+    call = await sync_to_async(call_make)(other_agent, state="ringing", ended_at=None,
+                                          duration=None)
+    await sync_to_async(push_call)(call)
+    assert (await admin.json())["call"]["id"] == call.pk
+    assert await nosy.receive_nothing(timeout=0.5)
+    await asyncio.gather(nosy.close(), admin.close())
+
+
+@pytest.mark.parametrize("path", ["/ops/", "/admin/", "/admin/telephony/subscription/"])
+def test_admin_pages_need_an_admin(client, agent, admin_agent, path, django_user_model):
+    assert client.get(path).status_code in (302, 403)  # anonymous: to the sign-in page
+    client.force_login(agent.user)
+    response = client.get(path)
+    assert response.status_code in (302, 403, 404), (path, response.status_code)
+    if response.status_code == 302:
+        assert "login" in response["Location"] or "signin" in response["Location"]
+    client.force_login(admin_agent.user)
+    if path.startswith("/admin/"):
+        # Django's own admin site needs a staff user.
+        admin_agent.user.is_staff = True
+        admin_agent.user.is_superuser = True
+        admin_agent.user.save()
+    assert client.get(path).status_code == 200
+
+
+def test_live_calls_of_everyone_need_an_admin(client, agent, admin_agent, other_agent):
+    theirs = call_make(other_agent, state="ringing", ended_at=None, duration=None)
+    client.force_login(agent.user)
+    ids = [c["id"] for c in client.get("/api/calls/live/", {"agent": "all"}).json()["calls"]]
+    assert theirs.pk not in ids
+    client.force_login(admin_agent.user)
+    ids = [c["id"] for c in client.get("/api/calls/live/", {"agent": "all"}).json()["calls"]]
+    assert theirs.pk in ids

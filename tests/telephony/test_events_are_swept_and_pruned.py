@@ -1,0 +1,41 @@
+"""Events stored while the broker was down are enqueued by the sweeper; old ones are pruned."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from crm_cti.telephony import services
+from crm_cti.telephony.models import Call, TelephonyEvent
+from tests.telephony.conftest import fixture_events
+
+
+def test_sweeper_applies_events_that_were_never_enqueued(subscription, eager_tasks, agent):
+    # As the webhook leaves them when the broker is down: stored, processed_at NULL.
+    for event in fixture_events("hold_resume"):
+        TelephonyEvent.objects.create(
+            uuid=event["uuid"], subscription=subscription,
+            rc_extension_id=event["body"]["extensionId"], sequence=event["body"]["sequence"],
+            payload=event,
+        )
+    TelephonyEvent.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+    assert services.events_sweep() == 5
+    assert not TelephonyEvent.objects.filter(processed_at__isnull=True).exists()
+    call = Call.objects.get()
+    assert call.state == "ended"
+    assert call.agent == agent
+
+
+def test_recent_unprocessed_events_are_left_to_their_task(subscription, eager_tasks):
+    event = fixture_events("hold_resume")[0]
+    TelephonyEvent.objects.create(
+        uuid=event["uuid"], subscription=subscription, rc_extension_id="400000102",
+        sequence=1, payload=event,
+    )
+    assert services.events_sweep() == 0
+
+
+def test_old_applied_events_are_pruned(webhook):
+    webhook.replay("seed_answered_inbound")
+    TelephonyEvent.objects.update(received_at=timezone.now() - timedelta(days=30))
+    assert services.events_prune() == 3
+    assert Call.objects.get().state == "ended"
