@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP through Django, ``/ws/...`` through Channels consumers.
+"""ASGI entry point: HTTP through Django (webhook deliveries through a faster route of
+their own), ``/ws/...`` through Channels consumers.
 
 Run with ``uvicorn crm_cti.asgi:application``. In embedded mode the lifespan start-up
 launches the in-process Celery worker and beat (see crm_cti/embedded.py).
@@ -19,6 +20,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from crm_cti.routing import websocket_urlpatterns  # noqa: E402
+from crm_cti.telephony.webhook_asgi import webhook_fast_path  # noqa: E402
 
 
 async def lifespan(scope, receive, send) -> None:
@@ -40,7 +42,8 @@ async def lifespan(scope, receive, send) -> None:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Webhook deliveries are answered before Django (crm_cti/telephony/webhook_asgi.py).
+        "http": webhook_fast_path(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

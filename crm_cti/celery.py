@@ -11,3 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_cti.settings")
 app = Celery("crm_cti")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+from crm_cti.telephony.worker_step import TelephonyApplierStep  # noqa: E402
+
+app.steps["worker"].add(TelephonyApplierStep)

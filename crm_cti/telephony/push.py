@@ -113,26 +113,10 @@ def push_ringout(*, agent_id: int, ringout: dict[str, Any]) -> None:
 PUSH_JOURNAL_KEY = "telephony:push-journal"
 
 
-_journal_client: Any = None
-_journal_pid = 0
-
-
 def _journal() -> Any:
-    """This process's Redis client for the journal (one connection pool, kept: a client
-    per call cost a new connection twice per event)."""
-    global _journal_client, _journal_pid
-    from django.conf import settings
+    from crm_cti.redis_client import redis_client
 
-    if not settings.REDIS_URL:
-        return None
-    if _journal_client is None or _journal_pid != os.getpid():
-        import redis
-
-        _journal_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5
-        )
-        _journal_pid = os.getpid()
-    return _journal_client
+    return redis_client()
 
 
 def push_journal_add(*, call_ids: list[int]) -> str | None:

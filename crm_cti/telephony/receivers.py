@@ -6,9 +6,11 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from crm_cti.accounts.signals import agent_signed_in, agent_signing_out
+from crm_cti.telephony.models import Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -39,3 +41,13 @@ def on_agent_signing_out(sender: Any, agent: Any, **kwargs: Any) -> None:
         services.subscription_delete(agent=agent)
     except Exception:
         logger.exception("could not delete the subscription of %s at sign-out", agent)
+
+
+@receiver(post_save, sender=Subscription, dispatch_uid="telephony.subscription_saved")
+@receiver(post_delete, sender=Subscription, dispatch_uid="telephony.subscription_deleted")
+def on_subscription_changed(sender: Any, **kwargs: Any) -> None:
+    """This process forgets cached webhook checks at once; other processes within
+    ``ingest.SUBSCRIPTION_CACHE_SECONDS`` (a wrong token or a gone row is re-read anyway)."""
+    from crm_cti.telephony.ingest import subscription_cache_clear
+
+    subscription_cache_clear()

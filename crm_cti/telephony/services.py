@@ -132,10 +132,14 @@ def account_mode_active() -> bool:
 
 
 def scope_key_for_call(call: Call) -> str | None:
-    if account_mode_active():
+    return _scope_key(call.agent_id, account_mode_active())
+
+
+def _scope_key(agent_id: int | None, account_mode: bool) -> str | None:
+    if account_mode:
         return ACCOUNT_SCOPE
-    if call.agent_id is not None:
-        return f"agent:{call.agent_id}"
+    if agent_id is not None:
+        return f"agent:{agent_id}"
     return None
 
 
@@ -175,6 +179,31 @@ def event_process(*, event_id: int) -> None:
     event = TelephonyEvent.objects.filter(pk=event_id).first()
     if event is None or event.processed_at is not None:
         return
+    _event_process_loaded(event, account_mode=account_mode_active())
+
+
+def events_process_batch(*, event_ids: list[int]) -> int:
+    """Apply a batch of stored events (the applier's unit of work); returns how many
+    extensions were brought up to date.
+
+    One event per extension is enough: ``event_apply`` applies every pending event of its
+    extension, in sequence order, under the extension's lock. Extensions go in a fixed
+    order so that two appliers never wait on each other's locks in a cycle.
+    """
+    oldest: dict[str, TelephonyEvent] = {}
+    for event in TelephonyEvent.objects.filter(
+        pk__in=event_ids, processed_at__isnull=True
+    ).order_by("sequence", "pk"):
+        oldest.setdefault(event.rc_extension_id, event)
+    if not oldest:
+        return 0
+    account_mode = account_mode_active()
+    for extension_id in sorted(oldest):
+        _event_process_loaded(oldest[extension_id], account_mode=account_mode)
+    return len(oldest)
+
+
+def _event_process_loaded(event: TelephonyEvent, *, account_mode: bool) -> None:
     # The journal entry is written inside the transaction, so it exists whenever the changes
     # were committed: a worker killed before the pushes below leaves it for the sweeper.
     with transaction.atomic():
@@ -187,10 +216,8 @@ def event_process(*, event_id: int) -> None:
     push_journal_done(journal)
     if result.ended_call_ids:
         call_log_enrichment_begin(call_ids=result.ended_call_ids)
-    scopes = {
-        scope_key_for_call(call)
-        for call in Call.objects.filter(pk__in=result.changed_call_ids).only("agent_id")
-    }
+    # The pushed messages carry each call's agent: no query needed to find the scopes.
+    scopes = {_scope_key(message.get("agent_id"), account_mode) for message in result.messages}
     for key in scopes - {None}:
         active_calls_refresh_schedule(scope_key=key)
 

@@ -1,0 +1,38 @@
+"""A Celery worker boot step that runs the telephony applier beside the worker's pool.
+
+Every ``celery -A crm_cti worker`` (demo, compose, tests, bench) thus also drains the
+event stream: no extra process to deploy or forget. Imported by crm_cti/celery.py before
+Django is set up, so everything Django is imported when the step starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import bootsteps
+
+
+class TelephonyApplierStep(bootsteps.StartStopStep):
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.thread: Any = None
+
+    def start(self, parent: Any) -> None:
+        from django.conf import settings
+
+        from crm_cti.telephony.services import tasks_are_eager
+
+        # Embedded mode has no stream: its events travel as Celery tasks.
+        if not settings.REDIS_URL or tasks_are_eager():
+            return
+        from crm_cti.telephony.applier import ApplierThread
+
+        self.thread = ApplierThread()
+        self.thread.start()
+
+    def stop(self, parent: Any) -> None:
+        if self.thread is not None:
+            self.thread.stop()
+            self.thread = None
