@@ -89,6 +89,8 @@ class Applier:
         self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}"
         self._group_ready = False
         self._next_claim = 0.0
+        # A batch that failed (database away, a deadlock victim) is retried first.
+        self._retry: list[tuple[bytes, dict[bytes, bytes]]] = []
 
     def run(self, stop: threading.Event) -> None:
         logger.info("applier %s reading %s", self.consumer, STREAM_KEY)
@@ -108,7 +110,7 @@ class Applier:
             raise RuntimeError("the applier needs REDIS_URL")
         if not self._group_ready:
             self._group_ensure(client)
-        entries = self._claim(client) or self._read(client)
+        entries = self._retry or self._claim(client) or self._read(client)
         if entries:
             self._apply(client, entries)
         return len(entries)
@@ -152,6 +154,7 @@ class Applier:
 
         from crm_cti.telephony.services import event_process, events_process_batch
 
+        self._retry = entries
         event_ids = []
         for _entry_id, fields in entries:
             try:
@@ -183,6 +186,7 @@ class Applier:
         pipe.xack(STREAM_KEY, GROUP, *ids)
         pipe.xdel(STREAM_KEY, *ids)
         pipe.execute()
+        self._retry = []
 
 
 class ApplierThread:

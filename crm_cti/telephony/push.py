@@ -52,14 +52,28 @@ PUSH_TIMEOUT_SECONDS = 10.0
 
 
 def _send(groups: list[str], message: dict[str, Any]) -> None:
+    _send_many([(groups, message)])
+
+
+def _send_many(sends: list[tuple[list[str], dict[str, Any]]]) -> None:
+    """Send each message to its groups: groups at once, each group's messages in order (two
+    changes of one call in a batch must not overtake each other)."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not sends:
         return
-    event = {"type": "push.message", "message": message}
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for groups, message in sends:
+        for group in groups:
+            by_group.setdefault(group, []).append({"type": "push.message", "message": message})
+
+    async def send_group(group: str, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            await layer.group_send(group, event)
 
     async def send_all() -> list[Any]:
         return await asyncio.gather(
-            *(layer.group_send(group, event) for group in groups), return_exceptions=True
+            *(send_group(group, events) for group, events in by_group.items()),
+            return_exceptions=True,
         )
 
     try:
@@ -69,8 +83,8 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
         else:
             results = _push_loop.run(send_all(), PUSH_TIMEOUT_SECONDS)
     except Exception as exc:
-        results = [exc] * len(groups)
-    for group, result in zip(groups, results, strict=True):
+        results = [exc] * len(by_group)
+    for group, result in zip(by_group, results, strict=True):
         if isinstance(result, BaseException):
             # The call row is already right; a browser that missed this gets the snapshot
             # when it reconnects. Never fail the tracker because Redis hiccuped.
@@ -84,10 +98,19 @@ def push_call(call: Call) -> None:
 
 def push_call_dict(call: dict[str, Any]) -> None:
     """Push an already serialized call (the tracker serializes each intermediate state)."""
+    push_call_dicts([call])
+
+
+def push_call_dicts(calls: list[dict[str, Any]]) -> None:
+    """Push serialized calls in this order (per group, Channels keeps the order of sends)."""
+    _send_many([(_groups_for(call), {"type": "call", "call": call}) for call in calls])
+
+
+def _groups_for(call: dict[str, Any]) -> list[str]:
     groups = [ACCOUNT_GROUP]
     if call.get("agent_id") is not None:
         groups.insert(0, agent_group_name(call["agent_id"]))
-    _send(groups, {"type": "call", "call": call})
+    return groups
 
 
 def push_calls(call_ids: list[int]) -> None:

@@ -43,7 +43,7 @@ from crm_cti.telephony.models import (
 )
 from crm_cti.telephony.push import (
     push_call,
-    push_call_dict,
+    push_call_dicts,
     push_calls,
     push_journal_add,
     push_journal_done,
@@ -53,10 +53,12 @@ from crm_cti.telephony.push import (
 from crm_cti.telephony.tracker import (
     DIRECTIONS,
     PUSHED_FIELDS,
+    ApplyResult,
     call_duration,
     call_final_state,
     call_match_other_party,
     event_apply,
+    event_apply_into,
     parse_time,
 )
 
@@ -197,9 +199,12 @@ def events_process_batch(*, event_ids: list[int]) -> int:
         oldest.setdefault(event.rc_extension_id, event)
     if not oldest:
         return 0
-    account_mode = account_mode_active()
-    for extension_id in sorted(oldest):
-        _event_process_loaded(oldest[extension_id], account_mode=account_mode)
+    result = ApplyResult()
+    with transaction.atomic():
+        for extension_id in sorted(oldest):
+            event_apply_into(event=oldest[extension_id], result=result)
+        journal = push_journal_add(call_ids=result.changed_call_ids)
+    _applied_publish(result, journal, account_mode=account_mode_active())
     return len(oldest)
 
 
@@ -209,10 +214,14 @@ def _event_process_loaded(event: TelephonyEvent, *, account_mode: bool) -> None:
     with transaction.atomic():
         result = event_apply(event=event)
         journal = push_journal_add(call_ids=result.changed_call_ids)
+    _applied_publish(result, journal, account_mode=account_mode)
+
+
+def _applied_publish(result: ApplyResult, journal: str | None, *, account_mode: bool) -> None:
+    """After the commit: push what changed, then start enrichment off the hot path."""
     if not result.changed_call_ids:
         return
-    for message in result.messages:
-        push_call_dict(message)
+    push_call_dicts(result.messages)
     push_journal_done(journal)
     if result.ended_call_ids:
         call_log_enrichment_begin(call_ids=result.ended_call_ids)

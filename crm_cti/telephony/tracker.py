@@ -361,31 +361,37 @@ def event_apply(*, event: TelephonyEvent) -> ApplyResult:
     them that way. Each event is marked processed in the same transaction, so a task that
     runs twice, or finds its event applied by another worker, changes nothing.
     """
-    extension_id = event_parse(event.payload).extension_id
     result = ApplyResult()
     with transaction.atomic():
-        ext_state, _ = ExtensionState.objects.select_for_update().get_or_create(
-            rc_extension_id=extension_id
-        )
-        pending = list(
-            TelephonyEvent.objects.select_for_update()
-            .filter(rc_extension_id=extension_id, processed_at__isnull=True)
-            .order_by("sequence", "pk")
-        )
-        if all(p.pk != event.pk for p in pending):
-            result.outcome = (
-                TelephonyEvent.objects.filter(pk=event.pk).values_list("outcome", flat=True).first()
-                or ""
-            )
-            return result
-        agent = Agent.objects.filter(rc_extension_id=extension_id).first()
-        for pending_event in pending:
-            outcome = _event_apply_one(
-                event=pending_event, ext_state=ext_state, agent=agent, result=result
-            )
-            if pending_event.pk == event.pk:
-                result.outcome = outcome
+        event_apply_into(event=event, result=result)
     return result
+
+
+def event_apply_into(*, event: TelephonyEvent, result: ApplyResult) -> None:
+    """``event_apply`` inside the caller's transaction, adding to ``result``: a batch of
+    extensions then costs one transaction (services.events_process_batch)."""
+    extension_id = event_parse(event.payload).extension_id
+    ext_state, _ = ExtensionState.objects.select_for_update().get_or_create(
+        rc_extension_id=extension_id
+    )
+    pending = list(
+        TelephonyEvent.objects.select_for_update()
+        .filter(rc_extension_id=extension_id, processed_at__isnull=True)
+        .order_by("sequence", "pk")
+    )
+    if all(p.pk != event.pk for p in pending):
+        result.outcome = (
+            TelephonyEvent.objects.filter(pk=event.pk).values_list("outcome", flat=True).first()
+            or ""
+        )
+        return
+    agent = Agent.objects.filter(rc_extension_id=extension_id).first()
+    for pending_event in pending:
+        outcome = _event_apply_one(
+            event=pending_event, ext_state=ext_state, agent=agent, result=result
+        )
+        if pending_event.pk == event.pk:
+            result.outcome = outcome
 
 
 def _event_apply_one(
