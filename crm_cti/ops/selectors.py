@@ -99,7 +99,8 @@ def rate_budget(*, agents: list[Agent]) -> list[dict[str, Any]]:
 
 
 def queue_depth() -> dict[str, Any]:
-    """Tasks waiting in the broker (distributed mode) and events not yet applied."""
+    """Tasks waiting in the broker and events on the applier stream (distributed mode), and
+    events not yet applied."""
     unprocessed = TelephonyEvent.objects.filter(processed_at__isnull=True).count()
     pending_enrichment = Call.objects.filter(enrichment=Call.Enrichment.PENDING).count()
     broker: int | None = None
@@ -113,9 +114,13 @@ def queue_depth() -> dict[str, Any]:
             broker = int(client.llen(settings.CELERY_TASK_DEFAULT_QUEUE))
         except Exception as exc:
             broker_error = f"{type(exc).__name__}: {exc}"
+    from crm_cti.telephony.applier import stream_backlog
+
     return {
         "broker": broker,
         "broker_error": broker_error,
+        # Announced events no applier has read yet / read but not yet acknowledged.
+        "stream": stream_backlog(),
         "unprocessed_events": unprocessed,
         "pending_enrichment": pending_enrichment,
         "mode": settings.RUN_MODE,

@@ -70,16 +70,13 @@ def stream_backlog() -> dict[str, int] | None:
     if client is None:
         return None
     try:
+        length = int(client.xlen(STREAM_KEY))
         groups = {g["name"].decode(): g for g in client.xinfo_groups(STREAM_KEY)}
-    except Exception:
+    except Exception:  # no stream yet, or Redis away: nothing to show
         return None
-    group = groups.get(GROUP)
-    if group is None:
-        return {"waiting": int(client.xlen(STREAM_KEY)), "unacknowledged": 0}
-    return {
-        "waiting": int(group.get("lag") or 0),
-        "unacknowledged": int(group.get("pending") or 0),
-    }
+    # Applied entries are deleted, so the stream holds exactly what is unread or unacknowledged.
+    pending = int((groups.get(GROUP) or {}).get("pending") or 0)
+    return {"waiting": max(length - pending, 0), "unacknowledged": pending}
 
 
 class Applier:

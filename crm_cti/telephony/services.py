@@ -58,7 +58,7 @@ from crm_cti.telephony.tracker import (
     call_final_state,
     call_match_other_party,
     event_apply,
-    event_apply_into,
+    extensions_apply,
     parse_time,
 )
 
@@ -188,24 +188,21 @@ def events_process_batch(*, event_ids: list[int]) -> int:
     """Apply a batch of stored events (the applier's unit of work); returns how many
     extensions were brought up to date.
 
-    One event per extension is enough: ``event_apply`` applies every pending event of its
-    extension, in sequence order, under the extension's lock. Extensions go in a fixed
-    order so that two appliers never wait on each other's locks in a cycle.
+    Every pending event of the batch's extensions is applied, in sequence order per
+    extension, under the extensions' locks, in one transaction (tracker.extensions_apply).
     """
-    oldest: dict[str, TelephonyEvent] = {}
-    for event in TelephonyEvent.objects.filter(
-        pk__in=event_ids, processed_at__isnull=True
-    ).order_by("sequence", "pk"):
-        oldest.setdefault(event.rc_extension_id, event)
-    if not oldest:
+    extension_ids = set(
+        TelephonyEvent.objects.filter(pk__in=event_ids, processed_at__isnull=True)
+        .values_list("rc_extension_id", flat=True)
+    )
+    if not extension_ids:
         return 0
     result = ApplyResult()
     with transaction.atomic():
-        for extension_id in sorted(oldest):
-            event_apply_into(event=oldest[extension_id], result=result)
+        extensions_apply(extension_ids=list(extension_ids), result=result)
         journal = push_journal_add(call_ids=result.changed_call_ids)
     _applied_publish(result, journal, account_mode=account_mode_active())
-    return len(oldest)
+    return len(extension_ids)
 
 
 def _event_process_loaded(event: TelephonyEvent, *, account_mode: bool) -> None:

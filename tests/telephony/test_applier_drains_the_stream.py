@@ -44,6 +44,7 @@ def test_posted_events_wait_on_the_stream_until_applied(client, subscription, st
     assert TelephonyEvent.objects.filter(processed_at__isnull=True).count() == 3
     assert not Call.objects.exists()  # nothing applied in the request
     assert redis_client().xlen(stream) == 3
+    assert applier.stream_backlog() == {"waiting": 3, "unacknowledged": 0}
 
     assert _drain(applier.Applier(consumer="one")) == 3
     call = Call.objects.get()
@@ -62,6 +63,7 @@ def test_events_a_dead_applier_held_are_taken_over(client, subscription, stream,
     held = dead._read(redis_client())  # read, then "killed" before applying
     assert len(held) == len(fixture_events("seed_missed_inbound"))
     assert redis_client().xpending(stream, applier.GROUP)["pending"] == len(held)
+    assert applier.stream_backlog() == {"waiting": 0, "unacknowledged": len(held)}
 
     monkeypatch.setattr(applier, "CLAIM_IDLE_MS", 0)
     assert _drain(applier.Applier(consumer="survivor")) == len(held)
