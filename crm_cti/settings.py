@@ -112,6 +112,11 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": env.str("CHANNELS_PREFIX", default="crm_cti"),
+                # Messages for every socket of one web process share one Redis key, and
+                # channels_redis silently drops group sends past its capacity (default
+                # 100): a web process a second behind at 200 events/s lost pops. Late
+                # beats lost; the 60-second expiry still bounds what waits.
+                "capacity": 10_000,
             },
         }
     }
