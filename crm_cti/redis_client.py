@@ -31,3 +31,12 @@ def redis_client() -> redis.Redis | None:
             )
             _client_pid = os.getpid()
         return _client
+
+
+def deployment_key(name: str) -> str:
+    """A Redis key of this deployment's own, named after its Celery queue (``CELERY_QUEUE``):
+    deployments (and test stacks) sharing one Redis already differ there, and must not
+    take each other's events or journal entries either."""
+    from crm_cti.celery import app
+
+    return f"{app.conf.task_default_queue}:{name}"

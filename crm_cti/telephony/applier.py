@@ -26,11 +26,11 @@ from typing import Any
 
 from django.db import close_old_connections
 
-from crm_cti.redis_client import redis_client
+from crm_cti.redis_client import deployment_key, redis_client
 
 logger = logging.getLogger(__name__)
 
-STREAM_KEY = "telephony:events"
+STREAM_NAME = "telephony-events"
 GROUP = "appliers"
 # An approximate cap: the stream only wakes appliers, the events themselves are rows.
 STREAM_MAXLEN = 100_000
@@ -42,6 +42,10 @@ CLAIM_EVERY_SECONDS = 5.0
 ERROR_PAUSE_SECONDS = 1.0
 
 
+def stream_key() -> str:
+    return deployment_key(STREAM_NAME)
+
+
 def event_announce(*, event_id: int, extension_id: str) -> None:
     """Wake an applier for a stored event. Never raises: the sweeper covers a failure."""
     from crm_cti.telephony.services import tasks_are_eager
@@ -50,7 +54,7 @@ def event_announce(*, event_id: int, extension_id: str) -> None:
     try:
         if client is not None and not tasks_are_eager():
             client.xadd(
-                STREAM_KEY,
+                stream_key(),
                 {"id": event_id, "ext": extension_id},
                 maxlen=STREAM_MAXLEN,
                 approximate=True,
@@ -70,8 +74,8 @@ def stream_backlog() -> dict[str, int] | None:
     if client is None:
         return None
     try:
-        length = int(client.xlen(STREAM_KEY))
-        groups = {g["name"].decode(): g for g in client.xinfo_groups(STREAM_KEY)}
+        length = int(client.xlen(stream_key()))
+        groups = {g["name"].decode(): g for g in client.xinfo_groups(stream_key())}
     except Exception:  # no stream yet, or Redis away: nothing to show
         return None
     # Applied entries are deleted, so the stream holds exactly what is unread or unacknowledged.
@@ -90,7 +94,7 @@ class Applier:
         self._retry: list[tuple[bytes, dict[bytes, bytes]]] = []
 
     def run(self, stop: threading.Event) -> None:
-        logger.info("applier %s reading %s", self.consumer, STREAM_KEY)
+        logger.info("applier %s reading %s", self.consumer, stream_key())
         while not stop.is_set():
             try:
                 self.step()
@@ -117,7 +121,7 @@ class Applier:
 
         try:
             # "0": a new group also takes what was announced before any applier ran.
-            client.xgroup_create(STREAM_KEY, GROUP, id="0", mkstream=True)
+            client.xgroup_create(stream_key(), GROUP, id="0", mkstream=True)
         except redis.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -131,7 +135,7 @@ class Applier:
             return []
         self._next_claim = now + CLAIM_EVERY_SECONDS
         result = client.xautoclaim(
-            STREAM_KEY, GROUP, self.consumer, min_idle_time=CLAIM_IDLE_MS,
+            stream_key(), GROUP, self.consumer, min_idle_time=CLAIM_IDLE_MS,
             start_id="0-0", count=BATCH_SIZE,
         )
         entries = [entry for entry in result[1] if entry and entry[1]]
@@ -142,7 +146,7 @@ class Applier:
 
     def _read(self, client: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
         response = client.xreadgroup(
-            GROUP, self.consumer, {STREAM_KEY: ">"}, count=BATCH_SIZE, block=BLOCK_MS
+            GROUP, self.consumer, {stream_key(): ">"}, count=BATCH_SIZE, block=BLOCK_MS
         )
         return [entry for _stream, entries in response or [] for entry in entries]
 
@@ -180,8 +184,8 @@ class Applier:
             close_old_connections()
         ids = [entry_id for entry_id, _fields in entries]
         pipe = client.pipeline(transaction=False)
-        pipe.xack(STREAM_KEY, GROUP, *ids)
-        pipe.xdel(STREAM_KEY, *ids)
+        pipe.xack(stream_key(), GROUP, *ids)
+        pipe.xdel(stream_key(), *ids)
         pipe.execute()
         self._retry = []
 

@@ -11,6 +11,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
+from crm_cti.redis_client import deployment_key
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.serializers import call_to_dict
 
@@ -133,7 +134,7 @@ def push_ringout(*, agent_id: int, ringout: dict[str, Any]) -> None:
 # card it missed) and never pops twice. Embedded mode has no journal: there a crash takes
 # the web process and its in-memory channel layer with it, and browsers reconnect to a
 # snapshot.
-PUSH_JOURNAL_KEY = "telephony:push-journal"
+PUSH_JOURNAL_NAME = "telephony-push-journal"
 
 
 def _journal() -> Any:
@@ -155,7 +156,7 @@ def push_journal_add(*, call_ids: list[int]) -> str | None:
 
     entry = json.dumps({"id": uuid.uuid4().hex, "calls": sorted(set(call_ids))})
     try:
-        client.zadd(PUSH_JOURNAL_KEY, {entry: time.time()})
+        client.zadd(deployment_key(PUSH_JOURNAL_NAME), {entry: time.time()})
     except Exception:
         # Redis down: the push itself will fail too; browsers reconnect to a snapshot.
         logger.warning("push journal unavailable", exc_info=True)
@@ -170,7 +171,7 @@ def push_journal_done(entry: str | None) -> None:
     if client is None:
         return
     try:
-        client.zrem(PUSH_JOURNAL_KEY, entry)
+        client.zrem(deployment_key(PUSH_JOURNAL_NAME), entry)
     except Exception:
         logger.warning("push journal unavailable", exc_info=True)
 
@@ -184,15 +185,15 @@ def push_journal_replay(*, older_than: float) -> int:
     import json
     import time
 
-    entries = client.zrangebyscore(PUSH_JOURNAL_KEY, "-inf", time.time() - older_than,
-                                   start=0, num=500)
+    entries = client.zrangebyscore(deployment_key(PUSH_JOURNAL_NAME), "-inf",
+                                   time.time() - older_than, start=0, num=500)
     call_ids: set[int] = set()
     for raw in entries:
         call_ids.update(json.loads(raw)["calls"])
     # Calls created in a transaction that was rolled back do not exist: nothing to send.
     push_calls(sorted(call_ids))
     if entries:
-        client.zrem(PUSH_JOURNAL_KEY, *entries)
+        client.zrem(deployment_key(PUSH_JOURNAL_NAME), *entries)
         logger.info("push journal: re-pushed %d calls of %d entries", len(call_ids),
                     len(entries))
     return len(entries)

@@ -19,11 +19,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def stream(redis_url, settings, monkeypatch):
-    """A stream of this test's own, with Celery not eager (as in a real deployment)."""
+    """A deployment (queue, hence stream) of this test's own, with Celery not eager."""
     settings.REDIS_URL = redis_url
     monkeypatch.setattr(app.conf, "task_always_eager", False)
-    key = f"test:telephony:events:{uuid.uuid4().hex}"
-    monkeypatch.setattr(applier, "STREAM_KEY", key)
+    monkeypatch.setattr(app.conf, "task_default_queue", f"test-applier-{uuid.uuid4().hex}")
+    key = applier.stream_key()
     yield key
     redis_client().delete(key)
 
