@@ -230,8 +230,17 @@ def _applied_publish(result: ApplyResult, journal: str | None, *, account_mode: 
 
 def events_sweep() -> int:
     """Re-enqueue events stored while the broker was down (``processed_at`` still NULL)."""
+    from crm_cti.telephony.applier import stream_backlog
     from crm_cti.telephony.tasks import event_process as event_process_task
 
+    backlog = stream_backlog()
+    if backlog and (backlog["waiting"] or backlog["unacknowledged"]):
+        # Appliers are still working through the stream (an overload, or one taking over a
+        # dead one's entries): re-enqueueing now would only add load. Whatever the stream
+        # lost (Redis restarted) is swept once it has drained.
+        logger.info("events sweep: the appliers still hold %s; nothing re-enqueued", backlog)
+        push_journal_replay(older_than=settings.EVENT_SWEEP_AFTER_SECONDS)
+        return 0
     cutoff = timezone.now() - timedelta(seconds=settings.EVENT_SWEEP_AFTER_SECONDS)
     ids = list(
         TelephonyEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)

@@ -25,7 +25,7 @@ def stream(redis_url, settings, monkeypatch):
     monkeypatch.setattr(app.conf, "task_default_queue", f"test-applier-{uuid.uuid4().hex}")
     key = applier.stream_key()
     yield key
-    redis_client().delete(key)
+    redis_client().delete(key, app.conf.task_default_queue)
 
 
 def _drain(consumer: applier.Applier, *, rounds: int = 20) -> int:
@@ -82,3 +82,17 @@ def test_a_batch_applies_each_extension_in_sequence_order(client, subscription, 
     assert call.state == Call.State.ENDED and call.answered_at is not None
     outcomes = set(TelephonyEvent.objects.values_list("outcome", flat=True))
     assert outcomes <= {TelephonyEvent.Outcome.APPLIED, TelephonyEvent.Outcome.STALE}
+
+
+def test_the_sweeper_leaves_events_to_busy_appliers(client, subscription, stream, settings):
+    """An overload is not made worse: while the stream holds entries, the sweeper adds no
+    second copy of them; once it has drained, what it lost is swept."""
+    from crm_cti.telephony import services
+
+    settings.EVENT_SWEEP_AFTER_SECONDS = 0
+    hook = Webhook(client=client, subscription=subscription)
+    assert hook.replay("seed_answered_inbound") == [200, 200, 200]
+    assert services.events_sweep() == 0  # three entries wait for an applier
+
+    redis_client().delete(stream)  # the stream is lost (Redis restarted without them)
+    assert services.events_sweep() == 3
