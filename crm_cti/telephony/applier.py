@@ -157,16 +157,26 @@ class Applier:
 
         self._retry = entries
         event_ids = []
+        extension_ids: set[str] | None = set()
         for _entry_id, fields in entries:
             try:
                 event_ids.append(int(fields[b"id"]))
             except (KeyError, ValueError):
                 logger.error("applier: malformed stream entry %r dropped", fields)
+                continue
+            extension = fields.get(b"ext", b"").decode(errors="replace")
+            if not extension:
+                extension_ids = None  # the batch then reads every extension from the rows
+            elif extension_ids is not None:
+                extension_ids.add(extension)
         # As Celery's Django fix-up does around each task: drop a connection that broke
         # (PostgreSQL restarted) instead of failing every batch on it.
         close_old_connections()
         try:
-            events_process_batch(event_ids=event_ids)
+            events_process_batch(
+                event_ids=event_ids,
+                extension_ids=sorted(extension_ids) if extension_ids is not None else None,
+            )
         except DatabaseError:
             raise  # not acknowledged: applied again once the database answers
         except Exception:

@@ -54,6 +54,7 @@ from crm_cti.telephony.tracker import (
     DIRECTIONS,
     PUSHED_FIELDS,
     ApplyResult,
+    EnrichmentPlan,
     call_duration,
     call_final_state,
     call_match_other_party,
@@ -184,32 +185,44 @@ def event_process(*, event_id: int) -> None:
     _event_process_loaded(event, account_mode=account_mode_active())
 
 
-def events_process_batch(*, event_ids: list[int]) -> int:
+def events_process_batch(*, event_ids: list[int], extension_ids: list[str] | None = None) -> int:
     """Apply a batch of stored events (the applier's unit of work); returns how many
     extensions were brought up to date.
 
     Every pending event of the batch's extensions is applied, in sequence order per
     extension, under the extensions' locks, in one transaction (tracker.extensions_apply).
+    The stream's entries name each event's extension (``extension_ids``), which spares a
+    query; without them they are read from the events.
     """
-    extension_ids = set(
-        TelephonyEvent.objects.filter(pk__in=event_ids, processed_at__isnull=True)
-        .values_list("rc_extension_id", flat=True)
-    )
+    if not extension_ids:
+        extension_ids = list(
+            TelephonyEvent.objects.filter(pk__in=event_ids, processed_at__isnull=True)
+            .values_list("rc_extension_id", flat=True)
+            .distinct()
+        )
     if not extension_ids:
         return 0
+    account_mode = account_mode_active()
     result = ApplyResult()
     with transaction.atomic():
-        extensions_apply(extension_ids=list(extension_ids), result=result)
+        extensions_apply(
+            extension_ids=extension_ids, result=result, enrichment=_enrichment_plan(account_mode)
+        )
         journal = push_journal_add(call_ids=result.changed_call_ids)
-    _applied_publish(result, journal, account_mode=account_mode_active())
-    return len(extension_ids)
+    _applied_publish(result, journal, account_mode=account_mode)
+    return len(set(extension_ids))
+
+
+def _enrichment_plan(account_mode: bool) -> EnrichmentPlan:
+    due = timezone.now() + timedelta(seconds=settings.CALL_LOG_DELAY_SECONDS)
+    return EnrichmentPlan(due_at=due, account_mode=account_mode)
 
 
 def _event_process_loaded(event: TelephonyEvent, *, account_mode: bool) -> None:
     # The journal entry is written inside the transaction, so it exists whenever the changes
     # were committed: a worker killed before the pushes below leaves it for the sweeper.
     with transaction.atomic():
-        result = event_apply(event=event)
+        result = event_apply(event=event, enrichment=_enrichment_plan(account_mode))
         journal = push_journal_add(call_ids=result.changed_call_ids)
     _applied_publish(result, journal, account_mode=account_mode)
 
@@ -220,9 +233,12 @@ def _applied_publish(result: ApplyResult, journal: str | None, *, account_mode: 
         return
     push_call_dicts(result.messages)
     push_journal_done(journal)
-    if result.ended_call_ids:
-        call_log_enrichment_begin(call_ids=result.ended_call_ids)
-    # The pushed messages carry each call's agent: no query needed to find the scopes.
+    # The pushed messages carry each call's agent: no query needed to find the scopes. The
+    # tracker already marked the calls it ended as waiting for the call log.
+    agent_of = {message["id"]: message.get("agent_id") for message in result.messages}
+    ended_scopes = {_scope_key(agent_of.get(pk), account_mode) for pk in result.ended_call_ids}
+    for key in ended_scopes - {None}:
+        call_log_fetch_schedule(scope_key=key, countdown=settings.CALL_LOG_DELAY_SECONDS)
     scopes = {_scope_key(message.get("agent_id"), account_mode) for message in result.messages}
     for key in scopes - {None}:
         active_calls_refresh_schedule(scope_key=key)

@@ -341,6 +341,22 @@ def _apply_view(
             call.duration = call_duration(call)
 
 
+@dataclass(frozen=True)
+class EnrichmentPlan:
+    """How the tracker marks a call it ends as waiting for its call-log record, in the same
+    transaction (a separate one per batch cost four round trips): ``due_at`` is when the
+    record should be there; ``account_mode`` says the service credential fetches for calls
+    with no agent too."""
+
+    due_at: datetime
+    account_mode: bool = False
+
+    def wants(self, call: Call) -> bool:
+        return call.enrichment != Call.Enrichment.DONE and (
+            self.account_mode or call.agent_id is not None
+        )
+
+
 @dataclass
 class ApplyResult:
     # Calls that changed, each once, in the order they first changed.
@@ -352,7 +368,9 @@ class ApplyResult:
     applied_events: int = 0
 
 
-def event_apply(*, event: TelephonyEvent) -> ApplyResult:
+def event_apply(
+    *, event: TelephonyEvent, enrichment: EnrichmentPlan | None = None
+) -> ApplyResult:
     """Apply a stored event, idempotently and order-safely.
 
     Under the extension's lock, every event of that extension received but not yet applied
@@ -363,7 +381,9 @@ def event_apply(*, event: TelephonyEvent) -> ApplyResult:
     """
     result = ApplyResult()
     with transaction.atomic():
-        outcomes = extensions_apply(extension_ids=[event.rc_extension_id], result=result)
+        outcomes = extensions_apply(
+            extension_ids=[event.rc_extension_id], result=result, enrichment=enrichment
+        )
     result.outcome = outcomes.get(event.pk) or (
         TelephonyEvent.objects.filter(pk=event.pk).values_list("outcome", flat=True).first()
         or ""
@@ -371,7 +391,9 @@ def event_apply(*, event: TelephonyEvent) -> ApplyResult:
     return result
 
 
-def extensions_apply(*, extension_ids: list[str], result: ApplyResult) -> dict[int, str]:
+def extensions_apply(
+    *, extension_ids: list[str], result: ApplyResult, enrichment: EnrichmentPlan | None = None
+) -> dict[int, str]:
     """Apply every pending event of these extensions, inside the caller's transaction,
     adding to ``result``; returns each applied event's outcome.
 
@@ -381,15 +403,15 @@ def extensions_apply(*, extension_ids: list[str], result: ApplyResult) -> dict[i
     the events marked processed with one UPDATE per outcome.
     """
     ids = sorted(set(extension_ids))
-    ExtensionState.objects.bulk_create(
-        [ExtensionState(rc_extension_id=ext) for ext in ids], ignore_conflicts=True
-    )
-    states = {
-        state.rc_extension_id: state
-        for state in ExtensionState.objects.select_for_update()
-        .filter(rc_extension_id__in=ids)
-        .order_by("rc_extension_id")
-    }
+    states = _states_lock(ids)
+    missing = [ext for ext in ids if ext not in states]
+    if missing:
+        # An extension's first event: its row is made once (a concurrent applier may make it
+        # at the same moment, hence ignore_conflicts), then locked like the others.
+        ExtensionState.objects.bulk_create(
+            [ExtensionState(rc_extension_id=ext) for ext in missing], ignore_conflicts=True
+        )
+        states.update(_states_lock(missing))
     pending: dict[str, list[TelephonyEvent]] = {}
     for event in (
         TelephonyEvent.objects.select_for_update()
@@ -407,7 +429,8 @@ def extensions_apply(*, extension_ids: list[str], result: ApplyResult) -> dict[i
         sequence_before = ext_state.last_sequence
         for event in events:
             outcomes[event.pk] = _event_apply_one(
-                event=event, ext_state=ext_state, agent=agents.get(extension_id), result=result
+                event=event, ext_state=ext_state, agent=agents.get(extension_id), result=result,
+                enrichment=enrichment,
             )
         if ext_state.last_sequence != sequence_before:
             moved_states.append(ext_state)
@@ -428,8 +451,23 @@ def extensions_apply(*, extension_ids: list[str], result: ApplyResult) -> dict[i
     return outcomes
 
 
+def _states_lock(ids: list[str]) -> dict[str, ExtensionState]:
+    # In id order, so two appliers locking overlapping batches never wait in a cycle.
+    return {
+        state.rc_extension_id: state
+        for state in ExtensionState.objects.select_for_update()
+        .filter(rc_extension_id__in=ids)
+        .order_by("rc_extension_id")
+    }
+
+
 def _event_apply_one(
-    *, event: TelephonyEvent, ext_state: ExtensionState, agent: Agent | None, result: ApplyResult
+    *,
+    event: TelephonyEvent,
+    ext_state: ExtensionState,
+    agent: Agent | None,
+    result: ApplyResult,
+    enrichment: EnrichmentPlan | None,
 ) -> str:
     try:
         parsed = event_parse(event.payload)
@@ -469,13 +507,17 @@ def _event_apply_one(
         any_newest = any_newest or newest
         _apply_view(call=call, view=view, sequence=parsed.sequence, at=at, newest=newest)
         changed = before is None or _snapshot(call) != before
+        ended_now = call.state in Call.FINAL_STATES and not was_final
+        if ended_now and enrichment is not None and enrichment.wants(call):
+            call.enrichment = Call.Enrichment.PENDING
+            call.enrich_due_at = enrichment.due_at
         if changed or newest:
             call.save()
         if changed:
             if call.pk not in result.changed_call_ids:
                 result.changed_call_ids.append(call.pk)
             result.messages.append(call_to_dict(call))
-            if call.state in Call.FINAL_STATES and not was_final:
+            if ended_now:
                 result.ended_call_ids.append(call.pk)
     if newer_than_extension:
         # Saved, with the event's outcome, once per batch (extensions_apply).
