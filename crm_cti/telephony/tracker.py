@@ -422,6 +422,8 @@ def extensions_apply(
     if not pending:
         return {}
     agents = {a.rc_extension_id: a for a in Agent.objects.filter(rc_extension_id__in=list(pending))}
+    parsed = {event.pk: _parse_stored(event) for events in pending.values() for event in events}
+    calls = _CallRows.lock(parsed.values())
     outcomes: dict[int, str] = {}
     moved_states = []
     for extension_id, events in pending.items():
@@ -429,11 +431,13 @@ def extensions_apply(
         sequence_before = ext_state.last_sequence
         for event in events:
             outcomes[event.pk] = _event_apply_one(
-                event=event, ext_state=ext_state, agent=agents.get(extension_id), result=result,
+                event=event, parsed=parsed[event.pk], ext_state=ext_state,
+                agent=agents.get(extension_id), calls=calls, result=result,
                 enrichment=enrichment,
             )
         if ext_state.last_sequence != sequence_before:
             moved_states.append(ext_state)
+    calls.save_changed()
     now = timezone.now()
     for ext_state in moved_states:
         ext_state.updated_at = now  # bulk_update does not apply auto_now
@@ -461,34 +465,87 @@ def _states_lock(ids: list[str]) -> dict[str, ExtensionState]:
     }
 
 
+def _parse_stored(event: TelephonyEvent) -> ParsedEvent | InvalidEvent:
+    try:
+        return event_parse(event.payload)
+    except InvalidEvent as exc:
+        return exc
+
+
+class _CallRows:
+    """The batch's call rows, locked with one query up front and saved once each at the end.
+
+    Under load a batch holds several events of the same calls (ringing, connected, ended):
+    a lock and an UPDATE per event and session was most of the tracker's cost. A new call is
+    inserted at once (its pushed object needs its id); a changed one is saved after the
+    batch's last event, inside the same transaction.
+    """
+
+    def __init__(self, rows: list[Call]) -> None:
+        self._rows = {(call.rc_extension_id, call.session_id): call for call in rows}
+        self._dirty: dict[int, Call] = {}
+
+    @classmethod
+    def lock(cls, parsed: Any) -> _CallRows:
+        keys = {
+            (event.extension_id, leg.session_id)
+            for event in parsed
+            if isinstance(event, ParsedEvent)
+            for leg in event.legs
+        }
+        if not keys:
+            return cls([])
+        rows = (
+            # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the
+            # outer join to the contact; only the call rows need the lock. In id order, like
+            # every other statement that locks several calls.
+            Call.objects.select_for_update(of=("self",))
+            .select_related("contact")
+            .filter(
+                rc_extension_id__in={ext for ext, _session in keys},
+                session_id__in={session for _ext, session in keys},
+            )
+            .order_by("pk")
+        )
+        return cls([call for call in rows if (call.rc_extension_id, call.session_id) in keys])
+
+    def get(self, extension_id: str, session_id: str) -> Call | None:
+        return self._rows.get((extension_id, session_id))
+
+    def save(self, call: Call) -> None:
+        if call.pk is None:
+            call.save()
+            self._rows[(call.rc_extension_id, call.session_id)] = call
+        else:
+            self._dirty[call.pk] = call
+
+    def save_changed(self) -> None:
+        for call in self._dirty.values():
+            call.save()
+        self._dirty.clear()
+
+
 def _event_apply_one(
     *,
     event: TelephonyEvent,
+    parsed: ParsedEvent | InvalidEvent,
     ext_state: ExtensionState,
     agent: Agent | None,
+    calls: _CallRows,
     result: ApplyResult,
     enrichment: EnrichmentPlan | None,
 ) -> str:
-    try:
-        parsed = event_parse(event.payload)
-    except InvalidEvent as exc:
+    if isinstance(parsed, InvalidEvent):
         event.processed_at = timezone.now()
         event.outcome = TelephonyEvent.Outcome.FAILED
-        event.error = str(exc)
+        event.error = str(parsed)
         event.save(update_fields=["processed_at", "outcome", "error"])
         return event.outcome
     at = parsed.timestamp or event.received_at or timezone.now()
     newer_than_extension = parsed.sequence > ext_state.last_sequence
     any_newest = False
     for view in sessions_aggregate(parsed.legs):
-        call = (
-            # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the
-            # outer join to the contact; only the call row needs the lock.
-            Call.objects.select_for_update(of=("self",))
-            .select_related("contact")
-            .filter(rc_extension_id=parsed.extension_id, session_id=view.session_id)
-            .first()
-        )
+        call = calls.get(parsed.extension_id, view.session_id)
         before = None
         if call is None:
             call = Call(
@@ -512,7 +569,7 @@ def _event_apply_one(
             call.enrichment = Call.Enrichment.PENDING
             call.enrich_due_at = enrichment.due_at
         if changed or newest:
-            call.save()
+            calls.save(call)
         if changed:
             if call.pk not in result.changed_call_ids:
                 result.changed_call_ids.append(call.pk)
