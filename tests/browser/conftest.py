@@ -36,7 +36,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+def _ui_stack_scope(fixture_name: str, config) -> str:
+    """Session in distributed mode. In embedded mode the app runs its own beat, which would
+    go on repairing calls and refreshing tokens of later modules' deployments (sharing the
+    test database with another sandbox) after the browser tests: it lives for a module."""
+    return "session" if settings.DISTRIBUTED else "module"
+
+
+@pytest.fixture(scope=_ui_stack_scope)
 def ui_stack(django_db_setup, sandbox) -> Iterator[LiveApp]:
     """crm_cti for the browser tests, with its own Celery queue so that other stacks of the
     same test session (their workers point at other app URLs) never take its tasks; in
