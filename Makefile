@@ -28,10 +28,17 @@ demo: install
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo --port $(APP_PORT) --sandbox-port $(SANDBOX_PORT)
 
-## make test: install what the tests need and run them all.
+## make test: install what the tests need and run them all. In distributed mode (DATABASE_URL
+## and REDIS_URL set, as in CI) the pipeline and foundation tests then run again in embedded
+## mode, the demo's, so that both modes are tested.
 test: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ] && [ -z "$(PYTEST_ARGS)" ]; then \
+	  echo "== embedded mode: tests/telephony tests/foundation =="; \
+	  env -u DATABASE_URL -u REDIS_URL TEST_MODE=embedded \
+	    $(VENV)/bin/pytest tests/telephony tests/foundation; \
+	fi
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
