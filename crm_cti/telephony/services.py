@@ -210,7 +210,7 @@ def events_process_batch(*, event_ids: list[int], extension_ids: list[str] | Non
         )
         journal = push_journal_add(call_ids=result.changed_call_ids)
     _applied_publish(result, journal, account_mode=account_mode)
-    return len(set(extension_ids))
+    return len(extension_ids)
 
 
 def _enrichment_plan(account_mode: bool) -> EnrichmentPlan:
@@ -349,22 +349,18 @@ def call_log_record_apply(*, call: Call, record: dict[str, Any]) -> None:
 
 def call_log_enrichment_begin(*, call_ids: list[int]) -> None:
     """Mark ended calls as waiting for their call-log record and schedule the fetch."""
-    due = timezone.now() + timedelta(seconds=settings.CALL_LOG_DELAY_SECONDS)
+    # The same rule as the tracker's for the calls it ends (EnrichmentPlan.wants).
+    account_mode = account_mode_active()
+    plan = _enrichment_plan(account_mode)
     keys: set[str] = set()
     with transaction.atomic():
-        calls = list(
-            Call.objects.select_for_update()
-            .filter(pk__in=call_ids)
-            .exclude(enrichment=Call.Enrichment.DONE)
-        )
-        for call in calls:
-            key = scope_key_for_call(call)
-            if key is None:
+        for call in Call.objects.select_for_update().filter(pk__in=call_ids):
+            if not plan.wants(call):
                 continue
             call.enrichment = Call.Enrichment.PENDING
-            call.enrich_due_at = due
+            call.enrich_due_at = plan.due_at
             call.save(update_fields=["enrichment", "enrich_due_at", "updated_at"])
-            keys.add(key)
+            keys.add(_scope_key(call.agent_id, account_mode))
     for key in keys:
         call_log_fetch_schedule(scope_key=key, countdown=settings.CALL_LOG_DELAY_SECONDS)
 

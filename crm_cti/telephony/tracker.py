@@ -26,6 +26,7 @@ Rules (DESIGN.md "The hot path" §2, and the seed flows):
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -486,7 +487,7 @@ class _CallRows:
         self._dirty: dict[int, Call] = {}
 
     @classmethod
-    def lock(cls, parsed: Any) -> _CallRows:
+    def lock(cls, parsed: Iterable[ParsedEvent | InvalidEvent]) -> _CallRows:
         keys = {
             (event.extension_id, leg.session_id)
             for event in parsed
