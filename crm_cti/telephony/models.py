@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
+
+
+def verification_token_hash(token: str) -> str:
+    """The indexed lookup key of a verification token (the token itself is compared in
+    constant time after the row is found, so the hash only has to be a good index)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Subscription(models.Model):
@@ -26,6 +35,9 @@ class Subscription(models.Model):
         related_name="subscriptions",
     )
     verification_token = models.CharField(max_length=128)
+    # sha256 of verification_token (set on save): the webhook finds a delivery's
+    # subscription by its token before it parses the body.
+    verification_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     event_filters = models.JSONField(default=list, blank=True)
     address = models.URLField(max_length=500, blank=True)
     status = models.CharField(max_length=32, blank=True)  # Active, Blacklisted, ...
@@ -52,6 +64,15 @@ class Subscription(models.Model):
     def __str__(self) -> str:
         owner = self.agent or "account"
         return f"{self.rc_id or '(creating)'} for {owner} [{self.status or 'new'}]"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.verification_token_hash = (
+            verification_token_hash(self.verification_token) if self.verification_token else ""
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "verification_token" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "verification_token_hash"}
+        super().save(*args, **kwargs)
 
 
 class ExtensionState(models.Model):
@@ -92,6 +113,9 @@ class TelephonyEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True, default="")
     error = models.TextField(blank=True)
+    # How many times an applier or the sweeper took this event up without finishing it: past
+    # EVENT_MAX_ATTEMPTS it is marked failed instead of blocking its extension for ever.
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-received_at"]
