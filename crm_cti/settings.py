@@ -29,7 +29,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 DISTRIBUTED = bool(DATABASE_URL and REDIS_URL)
 RUN_MODE = "distributed" if DISTRIBUTED else "embedded"
 
-DEBUG = env.bool("DEBUG", default=not DISTRIBUTED)
+# Django's debug pages show tracebacks, local variables and settings to whoever meets an
+# error: off unless asked for (``manage.py demo`` asks, for its own processes).
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_key(
     VAR_DIR / "secret_key", kind="django"
 )
@@ -165,12 +167,20 @@ LOGIN_REDIRECT_URL = "/"
 
 # Security. Served over TLS (distributed mode behind a proxy) these harden cookies and HSTS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Plain HTTP is assumed only where nobody else can connect: embedded mode answering loopback
+# host names (a local trial, runserver). Distributed mode, or any other host, means TLS.
+_LOOPBACK_ONLY = set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "[::1]"}
+_TLS_DEFAULT = not DEBUG and (DISTRIBUTED or not _LOOPBACK_ONLY)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_TLS_DEFAULT)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_TLS_DEFAULT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_TLS_DEFAULT)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _TLS_DEFAULT else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _TLS_DEFAULT
+SECURE_HSTS_PRELOAD = _TLS_DEFAULT
+# Error reports (the DEBUG page, mails to ADMINS) mask every credential: Django's own filter
+# misses RC_JWT, passwords inside DATABASE_URL/REDIS_URL and secrets in local variables.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "crm_cti.dashboard.error_reports.CredentialMaskingFilter"
+DEFAULT_EXCEPTION_REPORTER = "crm_cti.dashboard.error_reports.CredentialMaskingReporter"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -219,6 +229,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # --- Telephony: webhook, call tracker, enrichment, RingOut (crm_cti/telephony) ---
 # Webhook bodies above this size get 413 before parsing (a presence event is ~2 KB).
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
+# A delivery whose envelope timestamp is older than this, or ahead of our clock by more than
+# the skew, is refused with 400 (a replayed capture, or a clock gone wrong) and not stored.
+WEBHOOK_MAX_EVENT_AGE_SECONDS = env.int("WEBHOOK_MAX_EVENT_AGE_SECONDS", default=24 * 3600)
+WEBHOOK_MAX_CLOCK_SKEW_SECONDS = env.int("WEBHOOK_MAX_CLOCK_SKEW_SECONDS", default=300)
 # Lifetime asked for new webhook subscriptions, and how early before expiry they are renewed.
 SUBSCRIPTION_EXPIRES_IN = env.int("SUBSCRIPTION_EXPIRES_IN", default=7 * 24 * 3600)
 SUBSCRIPTION_RENEW_BEFORE_SECONDS = env.int("SUBSCRIPTION_RENEW_BEFORE_SECONDS", default=24 * 3600)
@@ -237,6 +251,10 @@ CALL_LOG_MAX_ATTEMPTS = env.int("CALL_LOG_MAX_ATTEMPTS", default=8)
 # Reconciliation from active calls; a live call silent this long and absent there is ended.
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=180)
 RECONCILE_GRACE_SECONDS = env.int("RECONCILE_GRACE_SECONDS", default=30)
+# A NoCall for a call that only rang, without terminationType "final", counts as missed only
+# after this long with no newer Ringing/CallConnected (several devices ringing send such a
+# transitional NoCall; its "intermediate" marker is deprecated). 0 = missed at once.
+CALL_MISSED_GRACE_SECONDS = max(env.float("CALL_MISSED_GRACE_SECONDS", default=3.0), 0.0)
 # Ended calls stay in the live list (snapshot, /api/calls/live/) this long, to show the result.
 LIVE_CALL_LINGER_SECONDS = env.int("LIVE_CALL_LINGER_SECONDS", default=60)
 # RingOut status polling interval (never below 3 s, per the platform's guidance).

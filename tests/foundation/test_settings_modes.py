@@ -10,6 +10,7 @@ from .helpers import ROOT, clean_env, settings_in_subprocess
 NAMES = (
     "RUN_MODE", "DATABASES", "CHANNEL_LAYERS", "CELERY_BROKER_URL",
     "CELERY_TASK_ALWAYS_EAGER", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY", "DEBUG",
+    "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
 )
 
 
@@ -20,7 +21,17 @@ def test_nothing_set_is_embedded_mode_with_sqlite_under_var(tmp_path):
     assert "InMemoryChannelLayer" in s["CHANNEL_LAYERS"]
     assert s["CELERY_BROKER_URL"] == "memory://"
     assert s["CELERY_TASK_ALWAYS_EAGER"] == "True"
-    assert s["DEBUG"] == "True"
+    # DEBUG is off unless asked for (the demo asks); a local run still works over plain
+    # HTTP on 127.0.0.1: no redirect to HTTPS, no Secure-only session cookie.
+    assert s["DEBUG"] == "False"
+    assert s["SECURE_SSL_REDIRECT"] == "False" and s["SESSION_COOKIE_SECURE"] == "False"
+
+
+def test_embedded_mode_served_to_other_hosts_expects_tls(tmp_path):
+    s = settings_in_subprocess(
+        clean_env(VAR_DIR=str(tmp_path), ALLOWED_HOSTS="crm.example.com"), *NAMES
+    )
+    assert s["DEBUG"] == "False" and s["SECURE_SSL_REDIRECT"] == "True"
 
 
 def test_embedded_mode_generates_keys_once_and_keeps_them(tmp_path):
@@ -45,6 +56,7 @@ def test_database_and_redis_urls_give_distributed_mode(tmp_path):
     assert s["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"
     assert s["CELERY_TASK_ALWAYS_EAGER"] == "False"
     assert s["DEBUG"] == "False"
+    assert s["SECURE_SSL_REDIRECT"] == "True" and s["SESSION_COOKIE_SECURE"] == "True"
 
 
 def test_check_deploy_is_clean_in_distributed_mode_with_debug_off(tmp_path):

@@ -35,6 +35,8 @@ class Command(BaseCommand):
         env.setdefault("RC_SERVER_URL", sandbox_url)
         env.setdefault("WEBHOOK_BASE_URL", app_url)
         env.setdefault("RC_REDIRECT_URI", f"{app_url}/auth/callback/")
+        # A trial on this machine: Django's debug pages help, and mask every credential.
+        env.setdefault("DEBUG", "true")
         env["APP_PORT"] = str(port)
         children: list[subprocess.Popen] = []
 
