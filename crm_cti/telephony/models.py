@@ -193,6 +193,11 @@ class Call(models.Model):
     )
     enrich_attempts = models.PositiveSmallIntegerField(default=0)
     enrich_due_at = models.DateTimeField(null=True, blank=True)
+    # Set by a NoCall that ended a call that only rang, without terminationType "final":
+    # the call still shows as ringing until then, because several devices ringing send a
+    # transitional NoCall (its "intermediate" marker is deprecated) before Ringing again.
+    # Past it with no newer event, the call ends as missed (tracker.calls_missed_expire).
+    missed_due_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -213,6 +218,11 @@ class Call(models.Model):
                 fields=["enrich_due_at"],
                 condition=Q(enrichment="pending"),
                 name="call_enrich_pending_idx",
+            ),
+            models.Index(
+                fields=["missed_due_at"],
+                condition=Q(missed_due_at__isnull=False),
+                name="call_missed_due_idx",
             ),
         ]
 

@@ -58,6 +58,7 @@ from crm_cti.telephony.tracker import (
     call_duration,
     call_final_state,
     call_match_other_party,
+    calls_missed_expire,
     event_apply,
     extensions_apply,
     parse_time,
@@ -229,6 +230,8 @@ def _event_process_loaded(event: TelephonyEvent, *, account_mode: bool) -> None:
 
 def _applied_publish(result: ApplyResult, journal: str | None, *, account_mode: bool) -> None:
     """After the commit: push what changed, then start enrichment off the hot path."""
+    if result.missed_pending_call_ids:
+        call_missed_check_schedule(call_ids=result.missed_pending_call_ids)
     if not result.changed_call_ids:
         return
     push_call_dicts(result.messages)
@@ -244,10 +247,49 @@ def _applied_publish(result: ApplyResult, journal: str | None, *, account_mode: 
         active_calls_refresh_schedule(scope_key=key)
 
 
+def call_missed_check_schedule(*, call_ids: list[int]) -> None:
+    """Check these calls once their grace after a NoCall has passed (calls_missed_end)."""
+    from crm_cti.telephony.tasks import call_missed_check
+
+    task_later(call_missed_check, args=[sorted(set(call_ids))],
+               countdown=settings.CALL_MISSED_GRACE_SECONDS)
+
+
+def calls_missed_end(*, call_ids: list[int] | None = None) -> float | None:
+    """End the calls whose grace after a NoCall passed with no newer event (missed, or ended
+    when outbound), push them and start their enrichment, as the tracker does for a call it
+    ends. ``call_ids``: only those (the delayed check), and return the seconds until the
+    next of them is due, or None; without, every due call (the sweep's safety net for a lost
+    check)."""
+    now = timezone.now()
+    due = Call.objects.filter(missed_due_at__lte=now)
+    if call_ids is not None:
+        due = due.filter(pk__in=call_ids)
+    if due.exists():
+        account_mode = account_mode_active()
+        with transaction.atomic():
+            result = calls_missed_expire(
+                now=now, enrichment=_enrichment_plan(account_mode), call_ids=call_ids
+            )
+            journal = push_journal_add(call_ids=result.changed_call_ids)
+        _applied_publish(result, journal, account_mode=account_mode)
+    if call_ids is None:
+        return None
+    # A check that ran early (or a deadline a newer NoCall moved) waits for the rest.
+    nxt = (
+        Call.objects.filter(pk__in=call_ids, missed_due_at__isnull=False)
+        .order_by("missed_due_at").values_list("missed_due_at", flat=True).first()
+    )
+    return None if nxt is None else max((nxt - timezone.now()).total_seconds(), 0.05)
+
+
 def events_sweep() -> int:
     """Re-enqueue events stored while the broker was down (``processed_at`` still NULL)."""
     from crm_cti.telephony.applier import stream_backlog
     from crm_cti.telephony.tasks import event_process as event_process_task
+
+    # Calls left ringing past their grace after a NoCall (the delayed check was lost).
+    calls_missed_end()
 
     # Where tasks run eagerly nothing is announced on the stream (applier.event_announce), so
     # whatever another deployment left there says nothing about this one's events.

@@ -22,6 +22,14 @@ def event_process(event_id: int) -> None:
     services.event_process(event_id=event_id)
 
 
+@shared_task(name="telephony.call_missed_check")
+def call_missed_check(call_ids: list[int]) -> None:
+    """A NoCall's grace has passed: end those calls no newer event carried on."""
+    retry_in = services.calls_missed_end(call_ids=call_ids)
+    if retry_in is not None:
+        services.task_later(call_missed_check, args=[call_ids], countdown=retry_in)
+
+
 @shared_task(name="telephony.events_sweep")
 def events_sweep() -> int:
     return services.events_sweep()

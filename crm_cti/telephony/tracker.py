@@ -15,11 +15,17 @@ Rules (DESIGN.md "The hot path" §2, and the seed flows):
   looked missed into an answered one, and applying the same events in any order, or any
   event twice, gives the same rows.
 - ``NoCall`` ends the call, except a leg marked ``terminationType: intermediate`` (the
-  transitional ``NoCall`` when several devices ring). Without that marker a ``NoCall``
-  followed by a newer ``Ringing``/``CallConnected`` of the same session reopens the same
-  row: one call, one pop.
-- ``NoCall`` after connected = ended (answered); after only ringing = missed for an inbound
-  call, ended (unanswered) for an outbound one. Voicemail comes from the call log's result.
+  transitional ``NoCall`` when several devices ring). That marker is deprecated, so a
+  ``NoCall`` for a call that only rang, unless marked ``final``, ends nothing at once: the
+  call stays ringing with a deadline (``missed_due_at``, ``CALL_MISSED_GRACE_SECONDS`` away)
+  and nothing is pushed. A newer ``Ringing``/``CallConnected`` inside the grace clears it:
+  the same card carries on as if nothing happened. Past it with no newer event the call
+  ends, as of the ``NoCall``, exactly as it would have at once (``calls_missed_expire``, run
+  by a delayed task and by the events sweep). A ``Ringing``/``CallConnected`` newer than
+  the NoCall that ended a call still reopens the same row: one call, one pop.
+- ``NoCall`` after connected = ended (answered), at once; after only ringing = missed for an
+  inbound call, ended (unanswered) for an outbound one. Voicemail comes from the call log's
+  result.
 - Durations come from the event times: connected → ended is the talk time.
 """
 
@@ -28,9 +34,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -107,6 +114,8 @@ class SessionView:
     status: str
     direction: str
     intermediate: bool
+    # A NoCall leg says terminationType "final": the call is over, no grace.
+    final: bool = False
     telephony_session_id: str = ""
     from_number: str = ""
     from_name: str = ""
@@ -244,6 +253,8 @@ def sessions_aggregate(legs: tuple[Leg, ...] | list[Leg]) -> list[SessionView]:
         # All legs ended and at least one says "final" (or none says anything) = really over.
         if leg.status == "NoCall" and leg.termination_type != "intermediate":
             view.intermediate = False
+        if leg.status == "NoCall" and leg.termination_type == "final":
+            view.final = True
         if leg.leg_id and leg.leg_id not in view.leg_ids:
             view.leg_ids.append(leg.leg_id)
         for name in ("telephony_session_id", "from_number", "from_name", "to_number", "to_name"):
@@ -303,9 +314,18 @@ def call_duration(call: Call) -> int | None:
     return max(int((call.ended_at - call.answered_at).total_seconds()), 0)
 
 
+def _call_end(call: Call, at: datetime) -> None:
+    call.ended_at = at
+    call.state = call_final_state(call)
+    call.missed_due_at = None
+
+
 def _apply_view(
-    *, call: Call, view: SessionView, sequence: int, at: datetime, newest: bool
+    *, call: Call, view: SessionView, sequence: int, at: datetime, newest: bool,
+    missed_due_at: datetime | None = None,
 ) -> None:
+    """``missed_due_at``: the deadline a NoCall for a call that only rang gets (None = no
+    grace, it ends the call at once)."""
     # Facts that do not depend on the order of events.
     call.started_at = _min_time(call.started_at, view.start_time or at)
     if view.status in ANSWERED_STATUSES:
@@ -332,9 +352,18 @@ def _apply_view(
                 if call.enrichment == Call.Enrichment.PENDING:
                     call.enrichment = Call.Enrichment.NONE
             call.state = LIVE_STATE_FOR_STATUS[view.status]
+            # Inside the grace: the NoCall was transitional, nothing was pushed for it.
+            call.missed_due_at = None
         elif not view.intermediate and call.state not in Call.FINAL_STATES:
-            call.ended_at = at
-            call.state = call_final_state(call)
+            if call.answered_at is None and not view.final and missed_due_at is not None:
+                # Maybe another device rings next: the call still shows as ringing.
+                call.missed_due_at = missed_due_at
+            else:
+                _call_end(call, at)
+    if (call.missed_due_at is not None and call.answered_at is not None
+            and call.state not in Call.FINAL_STATES):
+        # A late (older) "connected": the pending NoCall ended an answered call, when it came.
+        _call_end(call, call.last_event_at or at)
     if call.state in Call.FINAL_STATES:
         # A late "connected" turns a call that looked missed into an answered one.
         call.state = call_final_state(call)
@@ -365,6 +394,8 @@ class ApplyResult:
     ended_call_ids: list[int] = field(default_factory=list)
     # The call objects to push, one per change, in the order the changes happened.
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # Calls a NoCall left ringing with a new missed_due_at: check them when it has passed.
+    missed_pending_call_ids: list[int] = field(default_factory=list)
     outcome: str = TelephonyEvent.Outcome.APPLIED
     applied_events: int = 0
 
@@ -424,6 +455,8 @@ def extensions_apply(
         return {}
     agents = {a.rc_extension_id: a for a in Agent.objects.filter(rc_extension_id__in=list(pending))}
     parsed = {event.pk: _parse_stored(event) for events in pending.values() for event in events}
+    grace = settings.CALL_MISSED_GRACE_SECONDS
+    missed_due_at = timezone.now() + timedelta(seconds=grace) if grace > 0 else None
     calls = _CallRows.lock(parsed.values())
     outcomes: dict[int, str] = {}
     moved_states = []
@@ -434,7 +467,7 @@ def extensions_apply(
             outcomes[event.pk] = _event_apply_one(
                 event=event, parsed=parsed[event.pk], ext_state=ext_state,
                 agent=agents.get(extension_id), calls=calls, result=result,
-                enrichment=enrichment,
+                enrichment=enrichment, missed_due_at=missed_due_at,
             )
         if ext_state.last_sequence != sequence_before:
             moved_states.append(ext_state)
@@ -535,6 +568,7 @@ def _event_apply_one(
     calls: _CallRows,
     result: ApplyResult,
     enrichment: EnrichmentPlan | None,
+    missed_due_at: datetime | None = None,
 ) -> str:
     if isinstance(parsed, InvalidEvent):
         event.processed_at = timezone.now()
@@ -561,9 +595,11 @@ def _event_apply_one(
             if call.agent_id is None and agent is not None:
                 call.agent = agent
         was_final = call.pk is not None and call.state in Call.FINAL_STATES
+        due_before = call.missed_due_at
         newest = parsed.sequence > call.last_sequence
         any_newest = any_newest or newest
-        _apply_view(call=call, view=view, sequence=parsed.sequence, at=at, newest=newest)
+        _apply_view(call=call, view=view, sequence=parsed.sequence, at=at, newest=newest,
+                    missed_due_at=missed_due_at)
         changed = before is None or _snapshot(call) != before
         ended_now = call.state in Call.FINAL_STATES and not was_final
         if ended_now and enrichment is not None and enrichment.wants(call):
@@ -571,6 +607,9 @@ def _event_apply_one(
             call.enrich_due_at = enrichment.due_at
         if changed or newest:
             calls.save(call)
+        if (call.missed_due_at is not None and call.missed_due_at != due_before
+                and call.pk not in result.missed_pending_call_ids):
+            result.missed_pending_call_ids.append(call.pk)
         if changed:
             if call.pk not in result.changed_call_ids:
                 result.changed_call_ids.append(call.pk)
@@ -587,3 +626,42 @@ def _event_apply_one(
         if newer_than_extension or any_newest
         else TelephonyEvent.Outcome.STALE
     )
+
+
+def calls_missed_expire(
+    *, now: datetime, enrichment: EnrichmentPlan | None = None,
+    call_ids: list[int] | None = None,
+) -> ApplyResult:
+    """End the calls whose pending NoCall's grace has passed with no newer event, inside the
+    caller's transaction: ended as of that NoCall (``last_event_at``, the newest event's
+    time), exactly as the NoCall would have ended them at once. ``call_ids`` limits it to
+    those calls (the delayed check); without, every due call (the sweep).
+
+    The rows are locked like the tracker locks them (calls in id order, after nothing
+    else), and PostgreSQL re-checks the filter on a row a tracker just committed: a call a
+    newer Ringing carried on is no longer due, and is left alone.
+    """
+    result = ApplyResult()
+    rows = (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("contact")
+        .filter(missed_due_at__lte=now)
+        .order_by("pk")
+    )
+    if call_ids is not None:
+        rows = rows.filter(pk__in=call_ids)
+    for call in rows[:1000]:
+        if call.state in Call.FINAL_STATES:
+            # Ended meanwhile by reconciliation or the call log: only the mark is left.
+            Call.objects.filter(pk=call.pk).update(missed_due_at=None)
+            continue
+        _call_end(call, call.last_event_at or now)
+        call.duration = call_duration(call)
+        if enrichment is not None and enrichment.wants(call):
+            call.enrichment = Call.Enrichment.PENDING
+            call.enrich_due_at = enrichment.due_at
+        call.save()
+        result.changed_call_ids.append(call.pk)
+        result.ended_call_ids.append(call.pk)
+        result.messages.append(call_to_dict(call))
+    return result

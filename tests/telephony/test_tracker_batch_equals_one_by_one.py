@@ -7,12 +7,19 @@ the end of the batch; this checks that nothing an intermediate event did is lost
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
 from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
-from crm_cti.telephony.tracker import ApplyResult, EnrichmentPlan, extensions_apply
+from crm_cti.telephony.tracker import (
+    ApplyResult,
+    EnrichmentPlan,
+    calls_missed_expire,
+    extensions_apply,
+)
 from tests.telephony.conftest import calls_state, fixture_events
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +99,9 @@ def test_one_batch_gives_what_one_event_at_a_time_gives(subscription):
     assert (calls_state(), _pushed([batch]), _enrichment()) == one_by_one
     assert len(batch.ended_call_ids) == ended_one_by_one
     assert not TelephonyEvent.objects.filter(processed_at__isnull=True).exists()
+    # Calls that only rang wait out the grace after their NoCall before they end.
+    with transaction.atomic():
+        calls_missed_expire(now=timezone.now() + timedelta(hours=1), enrichment=plan)
     assert {state for _s, state in _enrichment()} == {Call.Enrichment.PENDING}
 
 

@@ -1,11 +1,16 @@
 """Concurrent calls on one extension, hold/resume, and internal calls."""
 
+import pytest
+
 from crm_cti.telephony.models import Call
 from tests.telephony.conftest import agent_create, fixture_events
+from tests.telephony.grace import grace_pass, short_grace  # noqa: F401 - fixture
 
 
+@pytest.mark.usefixtures("short_grace")
 def test_concurrent_calls_are_tracked_separately(webhook, agent):
     webhook.replay("concurrent_calls")
+    grace_pass()
     first = Call.objects.get(session_id="880000000201")
     second = Call.objects.get(session_id="880000000202")
     assert first.state == "ended"

@@ -6,6 +6,7 @@ import pytest
 
 from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
 from tests.telephony.conftest import calls_state, fixture_events
+from tests.telephony.grace import grace_pass, short_grace  # noqa: F401 - fixture
 
 FLOWS = ["seed_answered_inbound", "hold_resume", "concurrent_calls"]
 
@@ -28,9 +29,11 @@ def test_every_order_gives_the_same_calls(webhook, flow):
         assert _replay_in(webhook, list(order)) == expected
 
 
+@pytest.mark.usefixtures("short_grace")
 def test_late_connected_turns_missed_into_answered(webhook):
     ringing, connected, nocall = fixture_events("seed_answered_inbound")
     webhook.replay([ringing, nocall])
+    grace_pass()
     assert Call.objects.get().state == "missed"
     webhook.replay([connected])
     call = Call.objects.get()
