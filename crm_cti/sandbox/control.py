@@ -127,6 +127,7 @@ async def calls(request: Request) -> Response:
             faults=body.get("faults"),
             record=bool(body.get("record", True)),
             to_number=body.get("to"),
+            termination_markers=body.get("termination_markers", True) is not False,
         )
     except (CallError, TypeError, ValueError) as error:
         return _error(400, str(error))

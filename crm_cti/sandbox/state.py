@@ -149,6 +149,9 @@ class Call:
     recording_id: str | None = None
     record: bool = True
     ringout_id: str | None = None
+    # False: NoCall events carry no terminationType (the platform deprecated "intermediate";
+    # a product must not rely on the markers).
+    termination_markers: bool = True
     task: asyncio.Task | None = field(default=None, repr=False)
     # Per (extension id) index of events this call has produced (faults address them).
     event_counts: Counter = field(default_factory=Counter)

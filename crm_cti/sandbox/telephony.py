@@ -63,7 +63,7 @@ def _leg_entry(call: Call, leg: Leg) -> dict[str, Any]:
         entry["fromName"] = leg.from_name
     if leg.to_name:
         entry["toName"] = leg.to_name
-    if leg.status == "NoCall" and leg.termination:
+    if leg.status == "NoCall" and leg.termination and call.termination_markers:
         entry["terminationType"] = leg.termination
     return entry
 
@@ -335,8 +335,10 @@ def call_start(
     name: str | None = None, ring_seconds: float | None = None,
     talk_seconds: float | None = None, hold_seconds: float | None = None,
     faults: Any = None, record: bool = True, to_number: str | None = None,
+    termination_markers: bool = True,
 ) -> dict[str, Any]:
-    """Start a scenario on ``extension`` (number or id); return its session id(s)."""
+    """Start a scenario on ``extension`` (number or id); return its session id(s).
+    ``termination_markers=False``: its NoCall events say no ``terminationType``."""
     if scenario not in SCENARIOS:
         raise CallError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
     ext = state.extension_by_number(str(extension)) or state.extensions.get(str(extension))
@@ -369,6 +371,7 @@ def call_start(
         legs = [Leg(ext, "Inbound", caller, name or (None if from_number else DEFAULT_FROM_NAME),
                     ext.direct_number, ext.name)]
     call = _new_call(state, scenario, legs, fault_list, record)
+    call.termination_markers = termination_markers
     result = {"sessionId": call.session_id, "sessionIds": [call.session_id],
               "telephonySessionId": call.telephony_session_id, "scenario": scenario,
               "extension": ext.number, "extensionId": ext.id, **params}
@@ -376,6 +379,7 @@ def call_start(
         second = _new_call(state, scenario,
                            [Leg(ext, "Inbound", SECOND_CALLER, None, ext.direct_number,
                                 ext.name)], fault_list, record)
+        second.termination_markers = termination_markers
         params["second_call"] = second
         result["sessionIds"].append(second.session_id)
     call.task = state.spawn(_run(state, call, SCENARIOS[scenario], params))

@@ -82,6 +82,17 @@ def test_several_devices_ringing_has_a_transitional_nocall(
     assert bodies[4]["activeCalls"][0]["terminationType"] == "final"
 
 
+def test_a_call_can_leave_out_the_deprecated_termination_markers(
+    fast: SandboxProcess, agent: httpx.Client, receiver: Receiver,
+) -> None:
+    subscribe(agent, receiver)
+    call = fast.start_call("multi_device", extension="102", termination_markers=False)
+    bodies = _flow(fast, receiver, 5)
+    assert _statuses(bodies, call["sessionId"]) == [
+        "Ringing", "NoCall", "Ringing", "CallConnected", "NoCall"]
+    assert not any("terminationType" in leg for b in bodies for leg in b["activeCalls"])
+
+
 def test_hold_and_resume(fast: SandboxProcess, agent: httpx.Client, receiver: Receiver) -> None:
     subscribe(agent, receiver)
     call = fast.start_call("hold_resume", extension="102")
