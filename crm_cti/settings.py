@@ -272,10 +272,6 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 if not REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
 CELERY_BEAT_SCHEDULE.update(
-# Account mode from the configuration: beat keeps one account-level subscription (with the
-# RC_JWT service credential), creating it when missing. Without it, account mode is on while
-# an admin-created account subscription exists.
-ACCOUNT_SUBSCRIPTION = env.bool("ACCOUNT_SUBSCRIPTION", default=False)
     {
         "telephony-subscriptions-maintain": {
             "task": "telephony.subscriptions_maintain",
@@ -299,10 +295,6 @@ RC_RETRY_BACKOFF_SECONDS = env.float("RC_RETRY_BACKOFF_SECONDS", default=0.5)
 RC_TOKEN_REFRESH_MARGIN_SECONDS = env.int("RC_TOKEN_REFRESH_MARGIN_SECONDS", default=120)
 # A sign-in started but not finished (state + PKCE verifier in the session) expires after this.
 RC_SIGNIN_MAX_AGE_SECONDS = env.int("RC_SIGNIN_MAX_AGE_SECONDS", default=600)
-# An event whose application failed this many times (or that the sweeper announced this many
-# times, or that the stream delivered this many times without an acknowledgement) is marked
-# failed, shown on the operations page, and no longer holds up its extension.
-EVENT_MAX_ATTEMPTS = max(env.int("EVENT_MAX_ATTEMPTS", default=5), 1)
 # Every page gets `agent` and `needs_signin` (the "sign in again" banner).
 TEMPLATES[0]["OPTIONS"]["context_processors"].append(
     "crm_cti.accounts.context_processors.agent"
@@ -350,10 +342,6 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'", _RC_ORIGIN],
         "frame-ancestors": ["'none'"],
         "base-uri": ["'self'"],
-# RingOuts whose polling lived only in a lost broker are picked up at the same pace.
-CELERY_BEAT_SCHEDULE["telephony-ringouts-sweep"] = {
-    "task": "telephony.ringouts_sweep", "schedule": EVENT_SWEEP_INTERVAL_SECONDS,
-}
         "object-src": ["'none'"],
     }
 }

@@ -82,6 +82,23 @@ class QuickContactForm(forms.Form):
         return data
 
 
+SEARCH_MAX_CHARS = 200
+SEARCH_MAX_WORDS = 10
+
+
+class ContactSearchForm(forms.Form):
+    """The contact list's search box: every word is one more condition on five columns, so
+    a search has a bounded length and number of words (a pasted page is refused, clearly)."""
+
+    q = forms.CharField(required=False, max_length=SEARCH_MAX_CHARS, strip=True)
+
+    def clean_q(self) -> str:
+        value = self.cleaned_data.get("q", "")
+        if len(value.split()) > SEARCH_MAX_WORDS:
+            raise forms.ValidationError(f"Search for at most {SEARCH_MAX_WORDS} words.")
+        return value
+
+
 class ContactImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",

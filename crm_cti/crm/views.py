@@ -10,7 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from crm_cti.crm.forms import (
+    SEARCH_MAX_CHARS,
     ContactForm,
+    ContactSearchForm,
     PhoneFormSet,
     QuickContactForm,
     phones_from_formset,
@@ -26,9 +28,18 @@ TIMELINE_LIMIT = 100
 
 @login_required
 def contact_list(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()
-    page = Paginator(contact_search(q), CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "crm/contact_list.html", {"q": q, "page": page})
+    form = ContactSearchForm(request.GET)
+    if form.is_valid():
+        q, contacts = form.cleaned_data["q"], contact_search(form.cleaned_data["q"])
+    else:
+        # The message shows next to the search box; a refused search matches nothing.
+        q, contacts = request.GET.get("q", "")[:SEARCH_MAX_CHARS], Contact.objects.none()
+    page = Paginator(contacts, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "crm/contact_list.html",
+        {"q": q, "page": page, "search_errors": form.errors.get("q", [])},
+    )
 
 
 @login_required

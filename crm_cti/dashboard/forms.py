@@ -36,6 +36,18 @@ TYPE_CHOICES = [
 ]
 
 MESSAGE_MAX_CHARS = 1000
+# Every word of a search is one more ILIKE condition on several columns: a few are enough.
+SEARCH_MAX_WORDS = 10
+# Ids are PostgreSQL bigints; a larger number cannot name any row.
+MAX_ID = 2**63 - 1
+
+
+def clean_search_words(value: str, *, max_words: int = SEARCH_MAX_WORDS) -> str:
+    """``value`` stripped, or a ValidationError when it has more words than a search uses."""
+    value = (value or "").strip()
+    if len(value.split()) > max_words:
+        raise forms.ValidationError(f"Search for at most {max_words} words.")
+    return value
 
 
 class CallNotesForm(forms.Form):
@@ -65,6 +77,12 @@ class HistoryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not show_agent:
             del self.fields["agent"]
+
+    def clean_contact(self) -> str:
+        value = clean_search_words(self.cleaned_data.get("contact", ""))
+        if value.isdigit() and not 0 < int(value) <= MAX_ID:
+            raise forms.ValidationError(f"No contact has the id {value[:30]}.")
+        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -3,7 +3,12 @@ linking calls to a contact created from a pop card."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,6 +23,22 @@ from crm_cti.telephony.models import Call
 
 NOTES_MAX_CHARS = 10_000
 RECENT_PUSH_WINDOW = timedelta(minutes=30)
+
+CSV_COLUMNS = [
+    "id", "started_at", "direction", "state", "result", "from_number", "from_name",
+    "to_number", "to_name", "contact", "company", "agent", "extension", "duration",
+    "disposition", "notes", "has_recording",
+]
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...),
+# =cmd|...): caller-ID names and notes come from outside, so such cells are quoted.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^\+?\d+$")
+# Rows are handed to the response in pieces of about this size.
+CSV_CHUNK_CHARS = 64 * 1024
+# A recording stream holds one of its user's slots; a slot a crashed process never released
+# expires after this long, and a stream still flowing renews its slot more often than that.
+RECORDING_SLOT_SECONDS = 120
+RECORDING_SLOT_REFRESH_SECONDS = 30
 
 
 def _push(calls: list[Call]) -> None:
@@ -100,3 +121,73 @@ def calllog_refresh_request(*, agent: Agent) -> bool:
 
     transaction.on_commit(lambda: calllog_import.delay(agent.pk))
     return True
+
+
+def csv_safe_cell(value: Any) -> Any:
+    """``value`` as a spreadsheet shows it without running it: a text that starts like a
+    formula gets a leading apostrophe (OWASP's advice); an E.164 number stays as it is."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if _PLAIN_NUMBER.match(value):
+        return value
+    return "'" + value
+
+
+def _call_csv_row(call: Call) -> list[Any]:
+    return [
+        call.pk,
+        call.started_at.isoformat() if call.started_at else "",
+        call.direction,
+        call.state,
+        call.result,
+        call.from_number,
+        call.from_name,
+        call.to_number,
+        call.to_name,
+        call.contact.full_name if call.contact else "",
+        call.contact.company if call.contact else "",
+        call.agent.name if call.agent else "",
+        call.agent.extension_number if call.agent else "",
+        call.duration if call.duration is not None else "",
+        call.disposition,
+        call.notes,
+        "yes" if call.recording else "no",
+    ]
+
+
+def calls_csv_chunks(*, calls: Any) -> Iterator[str]:
+    """The CSV export of ``calls``, in pieces: rows are read through a database cursor
+    (``iterator``), never all at once, so memory stays flat however long the history."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for call in calls.iterator(chunk_size=500):
+        writer.writerow([csv_safe_cell(cell) for cell in _call_csv_row(call)])
+        if buffer.tell() >= CSV_CHUNK_CHARS:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _slot_key(user_id: int, number: int) -> str:
+    return f"recording-stream:{user_id}:{number}"
+
+
+def recording_stream_slot_take(*, user_id: int) -> str | None:
+    """One of the user's ``RECORDING_MAX_STREAMS_PER_USER`` stream slots, or None when all
+    are taken. Slots live in the cache (Redis in distributed mode), so the cap holds across
+    web processes; ``cache.add`` takes a slot atomically."""
+    for number in range(settings.RECORDING_MAX_STREAMS_PER_USER):
+        key = _slot_key(user_id, number)
+        if cache.add(key, 1, timeout=RECORDING_SLOT_SECONDS):
+            return key
+    return None
+
+
+def recording_stream_slot_keep(*, slot: str) -> None:
+    cache.touch(slot, timeout=RECORDING_SLOT_SECONDS)
+
+
+def recording_stream_slot_release(*, slot: str) -> None:
+    cache.delete(slot)

@@ -6,13 +6,18 @@ Views only translate HTTP: reads go through ``selectors``/``access``, writes thr
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import logging
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
@@ -40,9 +45,14 @@ from crm_cti.dashboard.forms import (
 )
 from crm_cti.dashboard.selectors import call_history, call_legs, calls_recent
 from crm_cti.dashboard.services import (
+    RECORDING_SLOT_REFRESH_SECONDS,
     agent_set_ringout_from,
     call_annotate,
     calllog_refresh_request,
+    calls_csv_chunks,
+    recording_stream_slot_keep,
+    recording_stream_slot_release,
+    recording_stream_slot_take,
 )
 from crm_cti.ringcentral.errors import (
     BadRequest,
@@ -59,11 +69,6 @@ logger = logging.getLogger(__name__)
 
 HISTORY_PER_PAGE = 50
 RECENT_CALLS = 15
-CSV_COLUMNS = [
-    "id", "started_at", "direction", "state", "result", "from_number", "from_name",
-    "to_number", "to_name", "contact", "company", "agent", "extension", "duration",
-    "disposition", "notes", "has_recording",
-]
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -176,9 +181,14 @@ def _history_form(request: HttpRequest) -> HistoryFilterForm:
 
 
 def _filtered_calls(request: HttpRequest) -> tuple[HistoryFilterForm, Any]:
+    """The form and the calls it selects; a filter in error selects nothing (the page shows
+    the message next to it), never every call as if it had not been given."""
     form = _history_form(request)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    return form, call_history(calls=calls_visible_to(request.user), filters=filters)
+    calls = calls_visible_to(request.user)
+    if form.is_bound and not form.is_valid():
+        return form, calls.none()
+    filters = form.cleaned_data if form.is_bound else {}
+    return form, call_history(calls=calls, filters=filters)
 
 
 @login_required
@@ -197,46 +207,93 @@ def call_history_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    """A file-like whose write returns the line, so csv.writer can feed a streaming response."""
+class _Body:
+    """A response body that is streamed for real and always closed.
 
-    def write(self, value: str) -> str:
-        return value
+    Django calls ``close()`` when the response ends (finished, or the WSGI server gave up),
+    so resources are released even when iteration never started.
+    """
+
+    def __init__(
+        self, chunks: Iterator[Any], *, on_close: Callable[[], None] | None = None
+    ) -> None:
+        self._chunks = chunks
+        self._on_close = on_close
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._chunks
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            # ValueError "generator already executing": the client left while a worker
+            # thread was reading; the generator closes once that read returns.
+            with contextlib.suppress(ValueError):
+                close()
+        on_close, self._on_close = self._on_close, None
+        if on_close is not None:
+            on_close()
+
+
+class _AsyncBody(_Body):
+    """Under ASGI Django reads a *synchronous* body to the end (into memory) before sending a
+    byte: this one is asynchronous, each chunk fetched by ``sync_to_async``.
+    ``thread_sensitive`` keeps database reads on the request's own thread (its connection
+    and server-side cursor); network reads need not hold that thread."""
+
+    __iter__ = None  # type: ignore[assignment]  # not iterable synchronously
+
+    def __init__(
+        self,
+        chunks: Iterator[Any],
+        *,
+        thread_sensitive: bool,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(chunks, on_close=on_close)
+        self._thread_sensitive = thread_sensitive
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._chunks_async()
+
+    async def _chunks_async(self) -> AsyncIterator[Any]:
+        done = object()
+        next_chunk = sync_to_async(next, thread_sensitive=self._thread_sensitive)
+        try:
+            while (chunk := await next_chunk(self._chunks, done)) is not done:
+                yield chunk
+        finally:
+            # Also when the client went away and the server cancelled the response.
+            await sync_to_async(self.close, thread_sensitive=self._thread_sensitive)()
+
+
+def _streamed(
+    request: HttpRequest,
+    chunks: Iterator[Any],
+    *,
+    thread_sensitive: bool,
+    on_close: Callable[[], None] | None = None,
+) -> _Body:
+    """``chunks`` as a body the server in use (WSGI or ASGI) really streams."""
+    if isinstance(request, ASGIRequest):
+        return _AsyncBody(chunks, thread_sensitive=thread_sensitive, on_close=on_close)
+    return _Body(chunks, on_close=on_close)
 
 
 @login_required
 @require_GET
-def call_history_csv(request: HttpRequest) -> StreamingHttpResponse:
-    _form, calls = _filtered_calls(request)
-    writer = csv.writer(_Echo())
-
-    def rows() -> Iterator[str]:
-        yield writer.writerow(CSV_COLUMNS)
-        for call in calls.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    call.pk,
-                    call.started_at.isoformat() if call.started_at else "",
-                    call.direction,
-                    call.state,
-                    call.result,
-                    call.from_number,
-                    call.from_name,
-                    call.to_number,
-                    call.to_name,
-                    call.contact.full_name if call.contact else "",
-                    call.contact.company if call.contact else "",
-                    call.agent.name if call.agent else "",
-                    call.agent.extension_number if call.agent else "",
-                    call.duration if call.duration is not None else "",
-                    call.disposition,
-                    call.notes,
-                    "yes" if call.recording else "no",
-                ]
-            )
-
+def call_history_csv(request: HttpRequest) -> HttpResponseBase:
+    form, calls = _filtered_calls(request)
+    if form.is_bound and not form.is_valid():
+        text = "\n".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+        return HttpResponse(
+            f"The filters are not valid:\n{text}\n", status=400, content_type="text/plain"
+        )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _streamed(request, calls_csv_chunks(calls=calls), thread_sensitive=True),
+        content_type="text/csv; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="calls-{stamp}.csv"'
     return response
 
@@ -288,10 +345,28 @@ def call_notes(request: HttpRequest, call_id: int) -> HttpResponse:
     return _back(request, fallback=f"/calls/{call.pk}/")
 
 
+_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
+
+
+def _recording_chunks(stream: Any, slot: str) -> Iterator[bytes]:
+    """The audio, chunk by chunk, renewing the user's stream slot while it flows."""
+    kept = time.monotonic()
+    for chunk in stream:
+        if time.monotonic() - kept > RECORDING_SLOT_REFRESH_SECONDS:
+            recording_stream_slot_keep(slot=slot)
+            kept = time.monotonic()
+        yield chunk
+
+
 @login_required
 @require_GET
 def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
-    """Stream the call's recording from RingCentral; the token stays on the server."""
+    """Stream the call's recording from RingCentral; the token stays on the server.
+
+    A ``Range`` request (the player seeking) is passed to RingCentral and its 206, with
+    ``Content-Range``, comes back; each user has at most ``RECORDING_MAX_STREAMS_PER_USER``
+    recordings streaming at once.
+    """
     call = _visible_call(request, call_id)
     content_uri = (call.recording or {}).get("content_uri")
     if not content_uri:
@@ -301,28 +376,52 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
     owner = agent_for(request.user) or call.agent
     if owner is None:
         raise Http404("No RingCentral credential can fetch this recording.")
+    byte_range = request.headers.get("Range", "").replace(" ", "")
+    slot = recording_stream_slot_take(user_id=request.user.pk)
+    if slot is None:
+        response = HttpResponse(
+            f"You are already playing {settings.RECORDING_MAX_STREAMS_PER_USER} recordings: "
+            "stop one and try again.",
+            status=429,
+            content_type="text/plain",
+        )
+        response["Retry-After"] = "5"
+        return response
     try:
-        resource = _client_for(owner).stream_recording_content(content_uri)
+        resource = _client_for(owner).stream_recording_content(
+            content_uri, byte_range=byte_range if _RANGE.match(byte_range) else None
+        )
         stream = resource.__enter__() if hasattr(resource, "__enter__") else resource
     except NotFound as exc:
+        recording_stream_slot_release(slot=slot)
         raise Http404("The recording is no longer available.") from exc
     except RingCentralError as exc:
+        recording_stream_slot_release(slot=slot)
+        if getattr(exc, "status", None) == 416:
+            return HttpResponse("That part of the recording does not exist.", status=416,
+                                content_type="text/plain")
         logger.warning("recording %s of call %s: %s", content_uri, call.pk, exc)
         return HttpResponse(ringcentral_error_text(exc), status=502, content_type="text/plain")
 
-    def chunks() -> Iterator[bytes]:
-        try:
-            yield from stream
-        finally:
-            if hasattr(resource, "__exit__"):
-                resource.__exit__(None, None, None)
+    def release() -> None:
+        recording_stream_slot_release(slot=slot)
+        if hasattr(resource, "__exit__"):
+            resource.__exit__(None, None, None)
 
+    body = _streamed(
+        request, _recording_chunks(stream, slot), thread_sensitive=False, on_close=release
+    )
     response = StreamingHttpResponse(
-        chunks(), content_type=getattr(stream, "content_type", None) or "audio/mpeg"
+        body,
+        status=getattr(stream, "status", 200),
+        content_type=getattr(stream, "content_type", None) or "audio/mpeg",
     )
     length = getattr(stream, "content_length", None)
     if length:
         response["Content-Length"] = str(length)
+    if getattr(stream, "content_range", None):
+        response["Content-Range"] = stream.content_range
+    response["Accept-Ranges"] = getattr(stream, "accept_ranges", None) or "none"
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = f'inline; filename="call-{call.pk}-recording"'
     return response

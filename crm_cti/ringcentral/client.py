@@ -31,7 +31,7 @@ import requests
 from django.conf import settings
 from requests_oauthlib import OAuth2Session
 
-from crm_cti.ringcentral import LOOPBACK_HOSTS, allow_plain_http_to_loopback
+from crm_cti.ringcentral import allow_plain_http_to_loopback, plain_http_host
 from crm_cti.ringcentral.budget import budget_observe, budget_take, operation_group
 from crm_cti.ringcentral.errors import (
     NeedsSignIn,
@@ -91,16 +91,21 @@ class StaticToken:
 class RecordingContent:
     """A streamed recording: ``with client.stream_recording_content(uri) as rec:``.
 
-    ``content_type`` and ``content_length`` (int or None) come from the platform's headers;
-    iterating yields ``bytes`` chunks. Closing releases the connection.
+    ``content_type`` and ``content_length`` (int or None) come from the platform's headers,
+    and for a ``Range`` request ``status`` 206 with ``content_range``; ``accept_ranges`` says
+    whether the platform serves ranges. Iterating yields ``bytes`` chunks; closing releases
+    the connection.
     """
 
     def __init__(self, response: requests.Response, *, chunk_size: int = 64 * 1024) -> None:
         self._response = response
         self.chunk_size = chunk_size
+        self.status: int = response.status_code
         self.content_type: str = response.headers.get("Content-Type", "audio/mpeg")
         length = response.headers.get("Content-Length")
         self.content_length: int | None = int(length) if length and length.isdigit() else None
+        self.content_range: str | None = response.headers.get("Content-Range")
+        self.accept_ranges: str | None = response.headers.get("Accept-Ranges")
 
     def __iter__(self) -> Iterator[bytes]:
         try:
@@ -186,7 +191,7 @@ class RingCentralClient:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         own = (urlsplit(self.server_url).hostname or "").lower()
-        if parts.scheme != "https" and host not in LOOPBACK_HOSTS:
+        if parts.scheme != "https" and not plain_http_host(host):
             return False
         return host == own or host == "ringcentral.com" or host.endswith(".ringcentral.com")
 
@@ -212,6 +217,7 @@ class RingCentralClient:
         json: Any = None,
         stream: bool = False,
         idempotent: bool | None = None,
+        headers: dict[str, str] | None = None,
     ) -> requests.Response:
         """Send one request with budget, token, timeout, refresh-on-401 and retries.
 
@@ -251,7 +257,7 @@ class RingCentralClient:
                     timeout=self.timeout,
                     stream=stream,
                     # Streamed bodies are media (recordings), everything else JSON.
-                    headers={"Accept": "*/*" if stream else "application/json"},
+                    headers={"Accept": "*/*" if stream else "application/json", **(headers or {})},
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 delay = self._retry_delay(attempt, None)
@@ -457,10 +463,14 @@ class RingCentralClient:
         """``GetCallRecordingResponse``: id, contentUri, contentType, duration."""
         return self._json("GET", f"{API}/account/~/recording/{recording_id}")
 
-    def stream_recording_content(self, content_uri: str) -> RecordingContent:
+    def stream_recording_content(
+        self, content_uri: str, *, byte_range: str | None = None
+    ) -> RecordingContent:
         """Open the audio at ``content_uri`` (absolute, possibly on the media host) for
-        streaming; use as a context manager and iterate for ``bytes``."""
-        response = self.request("GET", content_uri, stream=True)
+        streaming; use as a context manager and iterate for ``bytes``. ``byte_range`` is a
+        ``Range`` header value (``bytes=1000-``), for a player that seeks."""
+        headers = {"Range": byte_range} if byte_range else None
+        response = self.request("GET", content_uri, stream=True, headers=headers)
         return RecordingContent(response)
 
     # -- RingOut -----------------------------------------------------------------------

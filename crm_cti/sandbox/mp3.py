@@ -15,6 +15,8 @@ _FRAME = FRAME_HEADER + bytes(FRAME_BYTES - len(FRAME_HEADER))
 MAX_SECONDS = 120
 
 
-def silent_mp3(seconds: float) -> bytes:
-    frames = max(1, round(min(seconds, MAX_SECONDS) / FRAME_SECONDS))
+def silent_mp3(seconds: float, *, max_seconds: float | None = MAX_SECONDS) -> bytes:
+    if max_seconds is not None:
+        seconds = min(seconds, max_seconds)
+    frames = max(1, round(seconds / FRAME_SECONDS))
     return _FRAME * frames

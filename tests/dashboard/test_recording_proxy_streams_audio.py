@@ -1,6 +1,8 @@
 """The recording proxy streams audio from RingCentral with the server's token; the browser
 never sees the token, and only the call's agent (or an admin) may listen."""
 
+import gc
+
 import pytest
 import requests
 
@@ -56,3 +58,38 @@ def test_admin_may_listen(client, rc):
     assert Agent.objects.get(extension_number="101").is_admin
     response = client.get(f"/calls/{call.pk}/recording/")
     assert response.status_code == 200 and response["Content-Type"].startswith("audio/")
+
+
+def test_the_player_can_seek_with_a_range(client, rc):
+    _agent, call = _call_with_recording(rc, client)
+    whole = client.get(f"/calls/{call.pk}/recording/")
+    assert whole["Accept-Ranges"] == "bytes"
+    audio = b"".join(whole.streaming_content)
+    part = client.get(f"/calls/{call.pk}/recording/", HTTP_RANGE="bytes=1000-1999")
+    assert part.status_code == 206
+    assert part["Content-Range"] == f"bytes 1000-1999/{len(audio)}"
+    assert part["Content-Length"] == "1000"
+    assert b"".join(part.streaming_content) == audio[1000:2000]
+    tail = client.get(f"/calls/{call.pk}/recording/", HTTP_RANGE="bytes=-144")
+    assert tail.status_code == 206 and b"".join(tail.streaming_content) == audio[-144:]
+    beyond = client.get(f"/calls/{call.pk}/recording/", HTTP_RANGE=f"bytes={len(audio)}-")
+    assert beyond.status_code == 416
+
+
+def test_streams_per_user_are_capped(client, rc, settings):
+    settings.RECORDING_MAX_STREAMS_PER_USER = 2
+    _agent, call = _call_with_recording(rc, client)
+    url = f"/calls/{call.pk}/recording/"
+    first, second = client.get(url), client.get(url)  # both still streaming (not read yet)
+    assert (first.status_code, second.status_code) == (200, 200)
+    third = client.get(url)
+    assert third.status_code == 429
+    assert "already playing 2 recordings" in third.content.decode()
+    # A finished stream gives its slot back, and so does one the player dropped half-read.
+    b"".join(first.streaming_content)
+    for _chunk in second.streaming_content:
+        break
+    del second, _chunk  # the server drops the response: it is closed
+    gc.collect()
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -215,12 +216,47 @@ async def recording_read(ctx: Ctx) -> Response:
                          "contentType": "audio/mpeg", "duration": recording["duration"]})
 
 
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) byte of a single-range ``Range`` header, None to send everything;
+    ValueError when the range cannot be satisfied (RFC 9110, section 14)."""
+    match = re.fullmatch(r"bytes=(\d*)-(\d*)", header.replace(" ", ""))
+    if match is None or match.groups() == ("", ""):
+        return None  # not a single byte range: ignored, the whole content is sent
+    first, last = match.groups()
+    if first == "":
+        length = int(last)
+        if length == 0:
+            raise ValueError("empty suffix range")
+        return max(size - length, 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        raise ValueError("range outside the content")
+    return start, end
+
+
 @operation("GET", ACCOUNT + "/recording/{recordingId}/content")
 async def recording_content(ctx: Ctx) -> Response:
     recording = _recording(ctx)
-    content = mp3.silent_mp3(recording["duration"])
-    return Response(content, media_type="audio/mpeg", headers={
-        "Content-Disposition": f'attachment; filename="recording-{recording["id"]}.mp3"'})
+    forced = ctx.state.config.get("recording_content_seconds")
+    content = (mp3.silent_mp3(float(forced), max_seconds=None) if forced
+               else mp3.silent_mp3(recording["duration"]))
+    headers = {
+        "Content-Disposition": f'attachment; filename="recording-{recording["id"]}.mp3"',
+        # The media host serves byte ranges, so a player can seek.
+        "Accept-Ranges": "bytes",
+    }
+    try:
+        wanted = _byte_range(ctx.request.headers.get("range", ""), len(content))
+    except ValueError:
+        return Response(b"", status_code=416, headers={
+            "Content-Range": f"bytes */{len(content)}", "Accept-Ranges": "bytes"})
+    if wanted is None:
+        return Response(content, media_type="audio/mpeg", headers=headers)
+    first, last = wanted
+    headers["Content-Range"] = f"bytes {first}-{last}/{len(content)}"
+    return Response(content[first:last + 1], status_code=206, media_type="audio/mpeg",
+                    headers=headers)
 
 
 ROUTES = [company_call_log, user_call_log, company_call_record, user_call_record,
