@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +12,9 @@ from crm_cti.dashboard.access import is_admin
 from crm_cti.ops.selectors import (
     activity_per_minute,
     agents_with_tokens,
+    agents_without_subscription,
     chart_bars,
+    failed_events,
     queue_depth,
     rate_budget,
     recent_errors,
@@ -30,6 +33,9 @@ def operations(request: HttpRequest) -> HttpResponse:
         "ops/operations.html",
         {
             "subscriptions": subscription_health(),
+            "unsubscribed": agents_without_subscription(),
+            "failed_events": failed_events(),
+            "max_attempts": settings.EVENT_MAX_ATTEMPTS,
             "agents": agents,
             "budget": rate_budget(agents=[row["agent"] for row in agents]),
             "queues": queue_depth(),

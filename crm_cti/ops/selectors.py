@@ -39,7 +39,8 @@ def subscription_health(*, now: datetime | None = None) -> list[SubscriptionHeal
     ):
         problem = ""
         if not sub.rc_id:
-            problem = "being created"
+            # Recreating: the last try failed (last_error says why); beat tries again.
+            problem = "being created" if not sub.status else f"status {sub.status}"
         elif sub.status and sub.status != "Active":
             problem = f"status {sub.status}"
         elif sub.expires_at and sub.expires_at <= now:
@@ -50,6 +51,56 @@ def subscription_health(*, now: datetime | None = None) -> list[SubscriptionHeal
             problem = "last request failed"
         rows.append(SubscriptionHealth(sub, ok=not problem, problem=problem))
     return rows
+
+
+def agents_without_subscription(*, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Signed-in agents whose pops cannot arrive: their subscription is missing, not Active
+    (Recreating, Blacklisted, ...) or expired — or, in account mode, the account one is."""
+    from crm_cti.telephony.services import account_mode_wanted, agents_signed_in
+
+    now = now or timezone.now()
+
+    def problem_of(sub: Subscription | None) -> str:
+        if sub is None:
+            return "no subscription"
+        if not sub.rc_id:
+            problem = "being created" if not sub.status else f"status {sub.status}"
+        elif sub.status != "Active":
+            problem = f"status {sub.status or 'unknown'}"
+        elif sub.expires_at is not None and sub.expires_at <= now:
+            problem = "expired"
+        else:
+            return ""
+        return f"{problem}: {sub.last_error}" if sub.last_error else problem
+
+    agents = list(agents_signed_in().select_related("user").order_by("extension_number"))
+    if account_mode_wanted():
+        account = Subscription.objects.filter(mode=Subscription.Mode.ACCOUNT).first()
+        problem = problem_of(account)
+        if not problem:
+            return []
+        return [{"agent": agent, "problem": f"account subscription {problem}"}
+                for agent in agents]
+    subs = {sub.agent_id: sub for sub in Subscription.objects.filter(agent__in=agents)}
+    rows = []
+    for agent in agents:
+        problem = problem_of(subs.get(agent.pk))
+        if problem:
+            rows.append({"agent": agent, "problem": problem})
+    return rows
+
+
+def failed_events(*, limit: int = 20) -> dict[str, Any]:
+    """Events given up on (outcome failed), newest first, with how many there are."""
+    failed = TelephonyEvent.objects.filter(outcome=TelephonyEvent.Outcome.FAILED)
+    return {
+        "count": failed.count(),
+        "recent": list(
+            failed.order_by("-received_at").only(
+                "uuid", "rc_extension_id", "sequence", "received_at", "error", "attempts"
+            )[:limit]
+        ),
+    }
 
 
 def agents_with_tokens() -> list[dict[str, Any]]:

@@ -9,8 +9,18 @@ stream through a consumer group, in batches, and applies them with
 
 Nothing is lost when an applier dies: an entry is acknowledged only after its batch was
 applied, entries another applier left unacknowledged are claimed after
-``CLAIM_IDLE_MS``, and the events sweeper (beat) re-enqueues any stored event still
-unprocessed after ``EVENT_SWEEP_AFTER_SECONDS`` (Redis lost, stream trimmed).
+``CLAIM_IDLE_MS``, and the events sweeper (beat) announces again any stored event still
+unprocessed after ``EVENT_SWEEP_AFTER_SECONDS`` that the stream no longer holds (Redis
+lost, stream trimmed).
+
+Nothing wedges on one bad event either. While the database is away a batch is kept and
+tried again (nothing counted against its events). When a batch fails with the database
+answering, its events are applied one by one (``services.events_apply_isolated``): the good
+ones are acknowledged, each one that failed counts an attempt (``TelephonyEvent.attempts``)
+and stays unacknowledged for a later try, by any applier, after ``CLAIM_IDLE_MS``. An event
+failed ``EVENT_MAX_ATTEMPTS`` times is marked failed and acknowledged, and so is an entry the
+stream delivered more than ``EVENT_MAX_ATTEMPTS`` times (each applier that read it died or
+hung before acknowledging it): it holds up neither its extension nor any applier.
 
 In embedded mode, and wherever Celery runs eagerly (tests, manage.py commands), events go
 through the ``telephony.event_process`` task as before.
@@ -18,6 +28,7 @@ through the ``telephony.event_process`` task as before.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -40,6 +51,8 @@ BLOCK_MS = 1000
 CLAIM_IDLE_MS = 15_000
 CLAIM_EVERY_SECONDS = 5.0
 ERROR_PAUSE_SECONDS = 1.0
+# Entries read per XRANGE when the sweeper lists what the stream holds.
+STREAM_PAGE = 10_000
 
 
 def stream_key() -> str:
@@ -83,6 +96,31 @@ def stream_backlog() -> dict[str, int] | None:
     return {"waiting": max(length - pending, 0), "unacknowledged": pending}
 
 
+def stream_event_ids() -> set[int] | None:
+    """The ids of the events the stream still holds (waiting, or read and not yet
+    acknowledged: applied entries are deleted); None when Redis cannot be read."""
+    client = redis_client()
+    if client is None:
+        return None
+    ids: set[int] = set()
+    start = "-"
+    try:
+        while True:
+            entries = client.xrange(stream_key(), min=start, max="+", count=STREAM_PAGE)
+            for _entry_id, fields in entries:
+                with contextlib.suppress(KeyError, ValueError):
+                    ids.add(int(fields[b"id"]))
+            if len(entries) < STREAM_PAGE:
+                return ids
+            start = "(" + entries[-1][0].decode()
+    except Exception:
+        logger.warning("could not read the event stream", exc_info=True)
+        return None
+
+
+Entry = tuple[bytes, dict[bytes, bytes]]
+
+
 class Applier:
     """One consumer of the stream; ``run`` loops until ``stop`` is set."""
 
@@ -90,8 +128,8 @@ class Applier:
         self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}"
         self._group_ready = False
         self._next_claim = 0.0
-        # A batch that failed (database away, a deadlock victim) is retried first.
-        self._retry: list[tuple[bytes, dict[bytes, bytes]]] = []
+        # A batch that failed while the database was away is retried first.
+        self._retry: list[Entry] = []
 
     def run(self, stop: threading.Event) -> None:
         logger.info("applier %s reading %s", self.consumer, stream_key())
@@ -111,7 +149,7 @@ class Applier:
             raise RuntimeError("the applier needs REDIS_URL")
         if not self._group_ready:
             self._group_ensure(client)
-        entries = self._retry or self._claim(client) or self._read(client)
+        entries = self._retry_keep(client) or self._claim(client) or self._read(client)
         if entries:
             self._apply(client, entries)
         return len(entries)
@@ -127,7 +165,30 @@ class Applier:
                 raise
         self._group_ready = True
 
-    def _claim(self, client: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    def _retry_keep(self, client: Any) -> list[Entry]:
+        """The batch kept while the database was away, as far as it is still ours. Each try
+        refreshes the entries' idle time with XCLAIM JUSTID, which leaves their delivery
+        count alone: an outage must not count against them, nor let another applier take
+        them over (a take-over counts a delivery)."""
+        if not self._retry:
+            return []
+        ids = [entry_id for entry_id, _fields in self._retry]
+        mine = {
+            row["message_id"]
+            for row in client.xpending_range(
+                stream_key(), GROUP, min=min(ids), max=max(ids), count=len(ids) + 100,
+                consumername=self.consumer,
+            )
+        }
+        self._retry = [entry for entry in self._retry if entry[0] in mine]
+        if self._retry:
+            client.xclaim(
+                stream_key(), GROUP, self.consumer, min_idle_time=0,
+                message_ids=[entry_id for entry_id, _fields in self._retry], justid=True,
+            )
+        return self._retry
+
+    def _claim(self, client: Any) -> list[Entry]:
         import time
 
         now = time.monotonic()
@@ -142,28 +203,62 @@ class Applier:
         if entries:
             logger.warning("applier %s took over %d unacknowledged events", self.consumer,
                            len(entries))
+            entries = self._worn_out_drop(client, entries)
         return entries
 
-    def _read(self, client: Any) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    def _worn_out_drop(self, client: Any, entries: list[Entry]) -> list[Entry]:
+        """Give up on claimed entries the stream delivered more than EVENT_MAX_ATTEMPTS
+        times: every applier that read them died or hung before acknowledging them (an event
+        that kills its applier would otherwise kill each one in turn)."""
+        from django.conf import settings
+
+        from crm_cti.telephony.services import events_fail
+
+        limit = settings.EVENT_MAX_ATTEMPTS
+        ids = [entry_id for entry_id, _fields in entries]
+        delivered = {
+            row["message_id"]: int(row["times_delivered"])
+            for row in client.xpending_range(
+                stream_key(), GROUP, min=min(ids), max=max(ids), count=len(ids) + 100,
+                consumername=self.consumer,
+            )
+        }
+        worn = [entry for entry in entries if delivered.get(entry[0], 0) > limit]
+        if not worn:
+            return entries
+        event_ids = [pk for pk in (_event_id(fields) for _id, fields in worn) if pk is not None]
+        close_old_connections()
+        events_fail(
+            event_ids=event_ids,
+            error=f"delivered {limit} times to appliers that never finished it",
+        )
+        self._ack(client, [entry_id for entry_id, _fields in worn])
+        worn_ids = {entry_id for entry_id, _fields in worn}
+        return [entry for entry in entries if entry[0] not in worn_ids]
+
+    def _read(self, client: Any) -> list[Entry]:
         response = client.xreadgroup(
             GROUP, self.consumer, {stream_key(): ">"}, count=BATCH_SIZE, block=BLOCK_MS
         )
         return [entry for _stream, entries in response or [] for entry in entries]
 
-    def _apply(self, client: Any, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
-        from django.db import DatabaseError
-
-        from crm_cti.telephony.services import event_process, events_process_batch
+    def _apply(self, client: Any, entries: list[Entry]) -> None:
+        from crm_cti.telephony.services import (
+            database_answers,
+            events_apply_isolated,
+            events_failures_record,
+            events_process_batch,
+        )
 
         self._retry = entries
         event_ids = []
         extension_ids: set[str] | None = set()
         for _entry_id, fields in entries:
-            try:
-                event_ids.append(int(fields[b"id"]))
-            except (KeyError, ValueError):
+            event_id = _event_id(fields)
+            if event_id is None:
                 logger.error("applier: malformed stream entry %r dropped", fields)
                 continue
+            event_ids.append(event_id)
             extension = fields.get(b"ext", b"").decode(errors="replace")
             if not extension:
                 extension_ids = None  # the batch then reads every extension from the rows
@@ -172,32 +267,44 @@ class Applier:
         # As Celery's Django fix-up does around each task: drop a connection that broke
         # (PostgreSQL restarted) instead of failing every batch on it.
         close_old_connections()
+        again: set[int] = set()
         try:
             events_process_batch(
                 event_ids=event_ids,
                 extension_ids=sorted(extension_ids) if extension_ids is not None else None,
             )
-        except DatabaseError:
-            raise  # not acknowledged: applied again once the database answers
         except Exception:
-            # A bug on one event must not block the others forever: apply them one by one,
-            # log what fails (its row stays unprocessed, visible on the operations page).
+            if not database_answers():
+                raise  # not acknowledged: the same batch again once the database answers
+            # The database answers, so something in the batch fails on its own (a bug, a
+            # row the database refuses): apply the events one by one, so that only the
+            # failing ones wait for another try.
             logger.exception("applier: batch of %d failed; applying one by one", len(event_ids))
-            for event_id in event_ids:
-                try:
-                    event_process(event_id=event_id)
-                except DatabaseError:
-                    raise
-                except Exception:
-                    logger.exception("applier: event %s failed", event_id)
+            again = events_failures_record(events_apply_isolated(event_ids=event_ids))
         finally:
             close_old_connections()
-        ids = [entry_id for entry_id, _fields in entries]
-        pipe = client.pipeline(transaction=False)
-        pipe.xack(stream_key(), GROUP, *ids)
-        pipe.xdel(stream_key(), *ids)
-        pipe.execute()
+        done = [entry_id for entry_id, fields in entries if _event_id(fields) not in again]
+        self._ack(client, done)
+        if again:
+            # Left unacknowledged: claimed again after CLAIM_IDLE_MS, by any applier.
+            logger.warning("applier: %d events failed and wait for another try: %s",
+                           len(again), sorted(again))
         self._retry = []
+
+    def _ack(self, client: Any, entry_ids: list[bytes]) -> None:
+        if not entry_ids:
+            return
+        pipe = client.pipeline(transaction=False)
+        pipe.xack(stream_key(), GROUP, *entry_ids)
+        pipe.xdel(stream_key(), *entry_ids)
+        pipe.execute()
+
+
+def _event_id(fields: dict[bytes, bytes]) -> int | None:
+    try:
+        return int(fields[b"id"])
+    except (KeyError, ValueError):
+        return None
 
 
 class ApplierThread:

@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,6 +37,7 @@ from crm_cti.ringcentral.errors import (
 from crm_cti.telephony.models import (
     Call,
     CallLogSync,
+    ExtensionState,
     RingOut,
     Subscription,
     TelephonyEvent,
@@ -73,6 +74,19 @@ ACCOUNT_SCOPE = "account"
 RINGING_ABSENT_GRACE = timedelta(seconds=120)
 # Active-calls results of a call that is still going on; any other result means it ended.
 LIVE_RESULTS = ("In Progress", "Ringing", "")
+# The events sweep re-announces at most this many events per run, reading the unapplied
+# ones in pages of this size, at most this many pages.
+SWEEP_BATCH = 1000
+SWEEP_PAGES = 20
+# An unfinished RingOut not polled for this many intervals (plus a margin, for a busy worker)
+# has lost its chain of polls: the sweep starts a new one.
+RINGOUT_LOST_AFTER_POLLS = 3
+RINGOUT_LOST_MARGIN = 10.0
+# A subscription whose re-creation failed keeps its row with this status until a
+# replacement exists (Subscription.status is free text: the platform's own, and this).
+SUBSCRIPTION_RECREATING = "Recreating"
+# Longest a subscription check holds its owner's lock (a few platform requests).
+SUBSCRIPTION_LOCK_SECONDS = 120.0
 
 
 class RingOutInvalid(ValueError):
@@ -183,7 +197,20 @@ def event_process(*, event_id: int) -> None:
     event = TelephonyEvent.objects.filter(pk=event_id).first()
     if event is None or event.processed_at is not None:
         return
-    _event_process_loaded(event, account_mode=account_mode_active())
+    try:
+        _event_process_loaded(event, account_mode=account_mode_active())
+    except Exception:
+        if not database_answers():
+            raise  # an outage: the task (or the sweeper) tries again once it answers
+        # One of the extension's pending events fails: apply them one by one, so that only
+        # that one waits for another try (and is given up on after EVENT_MAX_ATTEMPTS).
+        logger.exception("event %s: its extension's events failed together", event_id)
+        pending = list(
+            TelephonyEvent.objects.filter(
+                rc_extension_id=event.rc_extension_id, processed_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        events_failures_record(events_apply_isolated(event_ids=pending))
 
 
 def events_process_batch(*, event_ids: list[int], extension_ids: list[str] | None = None) -> int:
@@ -284,36 +311,191 @@ def calls_missed_end(*, call_ids: list[int] | None = None) -> float | None:
 
 
 def events_sweep() -> int:
-    """Re-enqueue events stored while the broker was down (``processed_at`` still NULL)."""
-    from crm_cti.telephony.applier import stream_backlog
-    from crm_cti.telephony.tasks import event_process as event_process_task
+    """Announce again the stored events still unapplied after ``EVENT_SWEEP_AFTER_SECONDS``
+    that no stream entry speaks for any more (stored while Redis was down, lost when it
+    restarted, trimmed), even while the appliers are busy with others; returns how many.
 
+    Events still in the stream are left to the appliers (an overload is not made worse by a
+    second copy). Each announcement counts as an attempt; an event announced
+    ``EVENT_MAX_ATTEMPTS`` times without being applied is marked failed.
+    """
     # Calls left ringing past their grace after a NoCall (the delayed check was lost).
     calls_missed_end()
 
     # Where tasks run eagerly nothing is announced on the stream (applier.event_announce), so
     # whatever another deployment left there says nothing about this one's events.
-    backlog = None if tasks_are_eager() else stream_backlog()
-    if backlog and (backlog["waiting"] or backlog["unacknowledged"]):
-        # Appliers are still working through the stream (an overload, or one taking over a
-        # dead one's entries): re-enqueueing now would only add load. Whatever the stream
-        # lost (Redis restarted) is swept once it has drained.
-        logger.info("events sweep: the appliers still hold %s; nothing re-enqueued", backlog)
-        push_journal_replay(older_than=settings.EVENT_SWEEP_AFTER_SECONDS)
-        return 0
+    eager = tasks_are_eager()
     cutoff = timezone.now() - timedelta(seconds=settings.EVENT_SWEEP_AFTER_SECONDS)
-    ids = list(
-        TelephonyEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:1000]
-    )
-    for pk in ids:
-        event_process_task.delay(pk)
-    if ids:
-        logger.info("events sweep: re-enqueued %d unprocessed events", len(ids))
+    unapplied = TelephonyEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+    announced = 0
+    if unapplied.exists():
+        in_stream: set[int] = set()
+        if not eager:
+            from crm_cti.telephony.applier import stream_event_ids
+
+            found = stream_event_ids()
+            if found is None:
+                # Redis is away: an announcement would fail too. The next sweep tries again.
+                logger.warning("events sweep: the stream cannot be read; nothing re-announced")
+                return 0
+            in_stream = found
+        # Oldest first, page by page: under load the oldest may all still be in the stream,
+        # and the lost ones behind them must not wait until it drains.
+        lost: list[int] = []
+        after = 0
+        for _page in range(SWEEP_PAGES):
+            page = list(
+                unapplied.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[
+                    :SWEEP_BATCH
+                ]
+            )
+            lost += [pk for pk in page if pk not in in_stream]
+            if len(page) < SWEEP_BATCH or len(lost) >= SWEEP_BATCH:
+                break
+            after = page[-1]
+        announced = _events_reannounce(lost[:SWEEP_BATCH], stream=not eager)
     # Pushes a killed worker journaled but never sent (see push.py).
     push_journal_replay(older_than=settings.EVENT_SWEEP_AFTER_SECONDS)
-    return len(ids)
+    return announced
+
+
+def _events_reannounce(event_ids: list[int], *, stream: bool) -> int:
+    """Announce again events no stream entry speaks for (the stream was lost or trimmed, the
+    broker dropped the task), counting each announcement; give up on those announced
+    ``EVENT_MAX_ATTEMPTS`` times already."""
+    from crm_cti.telephony.applier import event_announce
+    from crm_cti.telephony.tasks import event_process as event_process_task
+
+    # An applier may have finished some of them since they were read.
+    rows = list(
+        TelephonyEvent.objects.filter(pk__in=event_ids, processed_at__isnull=True)
+        .values_list("pk", "rc_extension_id", "attempts")
+    )
+    exhausted = [pk for pk, _ext, attempts in rows if attempts >= settings.EVENT_MAX_ATTEMPTS]
+    if exhausted:
+        events_fail(
+            event_ids=exhausted,
+            error=f"not applied after {settings.EVENT_MAX_ATTEMPTS} attempts "
+            "(announced again each time it went missing)",
+        )
+    again = [(pk, ext) for pk, ext, attempts in rows if attempts < settings.EVENT_MAX_ATTEMPTS]
+    if not again:
+        return 0
+    TelephonyEvent.objects.filter(pk__in=[pk for pk, _ext in again]).update(
+        attempts=F("attempts") + 1
+    )
+    for pk, ext in again:
+        if stream:
+            event_announce(event_id=pk, extension_id=ext)
+        else:
+            event_process_task.delay(pk)
+    logger.info("events sweep: re-announced %d unprocessed events", len(again))
+    return len(again)
+
+
+def events_fail(*, event_ids: list[int], error: str) -> int:
+    """Give up on events: marked failed with ``error`` (the operations page lists them) and
+    processed, so that they no longer hold up their extension's later events."""
+    if not event_ids:
+        return 0
+    count = TelephonyEvent.objects.filter(pk__in=event_ids, processed_at__isnull=True).update(
+        processed_at=timezone.now(), outcome=TelephonyEvent.Outcome.FAILED, error=error[:2000]
+    )
+    if count:
+        logger.error("gave up on %d events (%s): %s", count, sorted(event_ids)[:20], error)
+    return count
+
+
+def events_failures_record(failures: dict[int, str]) -> set[int]:
+    """Count a failed application of each event (``{event id: error}``); those failed
+    ``EVENT_MAX_ATTEMPTS`` times are given up on. Returns the ids still worth another try."""
+    if not failures:
+        return set()
+    for pk, error in failures.items():
+        TelephonyEvent.objects.filter(pk=pk, processed_at__isnull=True).update(
+            attempts=F("attempts") + 1, error=error[:2000]
+        )
+    rows = dict(
+        TelephonyEvent.objects.filter(pk__in=list(failures), processed_at__isnull=True)
+        .values_list("pk", "attempts")
+    )
+    exhausted = [pk for pk, attempts in rows.items() if attempts >= settings.EVENT_MAX_ATTEMPTS]
+    for pk in exhausted:
+        events_fail(
+            event_ids=[pk],
+            error=f"failed {rows[pk]} times: {failures[pk]}",
+        )
+    return set(rows) - set(exhausted)
+
+
+def database_answers() -> bool:
+    """Whether the database takes a query now: tells an outage (wait, count nothing) from an
+    event that fails on its own (count it against that event)."""
+    from django.db import DatabaseError, close_old_connections, connection
+
+    close_old_connections()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        return False
+
+
+def events_apply_isolated(*, event_ids: list[int]) -> dict[int, str]:
+    """Apply each of these events on its own, in its own transaction, so that one event the
+    tracker cannot apply (a bug, a row the database refuses) does not fail the others of its
+    batch or of its extension. Returns ``{event id: error}`` for those that failed.
+
+    The tracker applies every pending event of an extension at once; here the extension's
+    other pending events are set aside (marked processed inside the transaction, unmarked
+    before it commits, so nobody else ever sees the mark) while one is applied. The tracker
+    is order-safe, so applying an extension's events apart and in another order gives the
+    rows applying them together would have.
+    """
+    failures: dict[int, str] = {}
+    pending = list(
+        TelephonyEvent.objects.filter(pk__in=event_ids, processed_at__isnull=True)
+        .order_by("rc_extension_id", "sequence", "pk")
+        .values_list("pk", "rc_extension_id")
+    )
+    account_mode = account_mode_active()
+    for pk, extension_id in pending:
+        try:
+            _event_apply_alone(pk, extension_id, account_mode=account_mode)
+        except Exception as exc:
+            if not database_answers():
+                raise  # an outage, not this event: the caller retries everything later
+            logger.exception("event %s failed on its own", pk)
+            failures[pk] = f"{type(exc).__name__}: {exc}"
+    return failures
+
+
+def _event_apply_alone(pk: int, extension_id: str, *, account_mode: bool) -> None:
+    result = ApplyResult()
+    with transaction.atomic():
+        # The extension's row is locked first, as the tracker does, so that setting its
+        # other events aside never waits in a cycle with an applier.
+        ExtensionState.objects.bulk_create(
+            [ExtensionState(rc_extension_id=extension_id)], ignore_conflicts=True
+        )
+        list(ExtensionState.objects.select_for_update().filter(rc_extension_id=extension_id))
+        others = list(
+            TelephonyEvent.objects.select_for_update()
+            .filter(rc_extension_id=extension_id, processed_at__isnull=True)
+            .exclude(pk=pk)
+            .values_list("pk", flat=True)
+        )
+        if others:
+            TelephonyEvent.objects.filter(pk__in=others).update(processed_at=timezone.now())
+        extensions_apply(
+            extension_ids=[extension_id], result=result,
+            enrichment=_enrichment_plan(account_mode),
+        )
+        if others:
+            TelephonyEvent.objects.filter(pk__in=others).update(processed_at=None)
+        journal = push_journal_add(call_ids=result.changed_call_ids)
+    _applied_publish(result, journal, account_mode=account_mode)
 
 
 def events_prune() -> int:
@@ -772,14 +954,32 @@ def _subscription_client(agent: Agent | None) -> Any:
     return client
 
 
+def _subscription_owner(agent: Agent | None) -> Q:
+    return Q(agent=agent) if agent is not None else Q(mode=Subscription.Mode.ACCOUNT)
+
+
 def subscription_ensure(*, agent: Agent | None = None) -> Subscription:
     """Make sure the agent's (or the account's) subscription exists, is Active and not
     about to expire: renew it before expiry, recreate it when missing, expired or
-    Blacklisted."""
+    Blacklisted.
+
+    The row outlives a failed re-creation (status ``Recreating``, with the error): beat
+    (``subscriptions_maintain``) tries again until a replacement exists, and the operations
+    page shows the agent as without a working subscription meanwhile. One caller at a time
+    per owner (a lock shared by every process): the sign-in task and beat never create two.
+    """
+    from crm_cti.accounts.locks import shared_lock
+
     client = _subscription_client(agent)
+    name = f"subscription:agent:{agent.pk}" if agent is not None else "subscription:account"
+    with shared_lock(name, hold_seconds=SUBSCRIPTION_LOCK_SECONDS,
+                     wait_seconds=SUBSCRIPTION_LOCK_SECONDS):
+        return _subscription_ensure_locked(client=client, agent=agent)
+
+
+def _subscription_ensure_locked(*, client: Any, agent: Agent | None) -> Subscription:
     mode = Subscription.Mode.EXTENSION if agent is not None else Subscription.Mode.ACCOUNT
-    owner = Q(agent=agent) if agent is not None else Q(mode=Subscription.Mode.ACCOUNT)
-    sub = Subscription.objects.filter(owner).first()
+    sub = Subscription.objects.filter(_subscription_owner(agent)).first()
     now = timezone.now()
     renew_before = timedelta(seconds=settings.SUBSCRIPTION_RENEW_BEFORE_SECONDS)
     if sub is not None and sub.rc_id:
@@ -805,27 +1005,37 @@ def subscription_ensure(*, agent: Agent | None = None) -> Subscription:
                 with contextlib.suppress(NotFound):
                     client.delete_subscription(sub.rc_id)
         logger.info("subscription %s is %s; recreating", sub.rc_id, sub.status or "missing")
-    if sub is not None:
-        sub.delete()
-    return _subscription_create(client=client, agent=agent, mode=mode)
+    return _subscription_create(client=client, agent=agent, mode=mode, sub=sub)
 
 
-def _subscription_create(*, client: Any, agent: Agent | None, mode: str) -> Subscription:
+def _subscription_create(
+    *, client: Any, agent: Agent | None, mode: str, sub: Subscription | None = None
+) -> Subscription:
     event_filter = EXTENSION_EVENT_FILTER if agent is not None else ACCOUNT_EVENT_FILTER
-    try:
-        # Saved before the request: a delivery can arrive before the response does, and the
-        # webhook view adopts it by this token.
-        sub = Subscription.objects.create(
-            agent=agent,
-            mode=mode,
-            verification_token=secrets.token_urlsafe(32),
-            event_filters=[event_filter],
-            address=webhook_address(),
-        )
-    except IntegrityError:
-        # Someone else is creating it right now.
-        owner = Q(agent=agent) if agent is not None else Q(mode=Subscription.Mode.ACCOUNT)
-        return Subscription.objects.get(owner)
+    if sub is None:
+        try:
+            # Saved before the request: a delivery can arrive before the response does, and
+            # the webhook view adopts it by this token.
+            sub = Subscription.objects.create(
+                agent=agent,
+                mode=mode,
+                verification_token=secrets.token_urlsafe(32),
+                event_filters=[event_filter],
+                address=webhook_address(),
+            )
+        except IntegrityError:
+            # Someone else is creating it right now.
+            return Subscription.objects.get(_subscription_owner(agent))
+    else:
+        # The same row carries the replacement (one per owner), with a fresh token; until
+        # the platform made it, the row says so, and keeps saying so if that fails.
+        sub.rc_id = ""
+        sub.verification_token = secrets.token_urlsafe(32)
+        sub.event_filters = [event_filter]
+        sub.address = webhook_address()
+        sub.status = SUBSCRIPTION_RECREATING
+        sub.expires_at = None
+        sub.save()
     try:
         info = client.create_subscription(
             event_filters=[event_filter],
@@ -833,8 +1043,13 @@ def _subscription_create(*, client: Any, agent: Agent | None, mode: str) -> Subs
             verification_token=sub.verification_token,
             expires_in=settings.SUBSCRIPTION_EXPIRES_IN,
         )
-    except Exception:
-        sub.delete()
+    except Exception as exc:
+        # Kept, never deleted: nothing else would ever bring this subscription back.
+        sub.status = SUBSCRIPTION_RECREATING
+        sub.last_error = str(exc)[:500] or type(exc).__name__
+        sub.save(update_fields=["status", "last_error", "updated_at"])
+        logger.warning("subscription for %s could not be created: %s", agent or "the account",
+                       exc)
         raise
     sub.rc_id = str(info.get("id") or "")
     _subscription_update(sub, info)
@@ -845,8 +1060,7 @@ def _subscription_create(*, client: Any, agent: Agent | None, mode: str) -> Subs
 
 def subscription_delete(*, agent: Agent | None = None) -> None:
     """Delete the agent's (or the account's) subscription on RingCentral and here."""
-    owner = Q(agent=agent) if agent is not None else Q(mode=Subscription.Mode.ACCOUNT)
-    sub = Subscription.objects.filter(owner).first()
+    sub = Subscription.objects.filter(_subscription_owner(agent)).first()
     if sub is None:
         return
     if sub.rc_id:
@@ -855,26 +1069,54 @@ def subscription_delete(*, agent: Agent | None = None) -> None:
     sub.delete()
 
 
+def account_mode_wanted() -> bool:
+    """Account mode is configured (``ACCOUNT_SUBSCRIPTION``) or an admin created the account
+    subscription: it is kept, and sign-ins create no per-extension ones."""
+    return settings.ACCOUNT_SUBSCRIPTION or Subscription.objects.filter(
+        mode=Subscription.Mode.ACCOUNT
+    ).exists()
+
+
+def agents_signed_in() -> QuerySet[Agent]:
+    """Agents with a RingCentral token that works (or refreshes): background work may act
+    for them."""
+    return Agent.objects.filter(needs_signin=False, rc_token__isnull=False)
+
+
 def subscriptions_maintain() -> dict[str, int]:
-    """Beat: renew or recreate every subscription we keep. Errors are recorded per row."""
-    counts = {"ok": 0, "failed": 0}
-    for sub in list(Subscription.objects.select_related("agent")):
-        if sub.agent is not None and sub.agent.needs_signin:
-            continue
+    """Beat: renew or recreate every subscription we keep, and create those that should
+    exist and do not: a signed-in agent's whose creation task was lost (it lives only in the
+    broker) or failed for good, the account's in account mode. Errors are recorded per row
+    (``last_error``)."""
+    counts = {"ok": 0, "failed": 0, "created": 0}
+    owners: list[tuple[Agent | None, bool]] = [
+        (sub.agent, True)
+        for sub in Subscription.objects.select_related("agent")
+        if sub.agent is None or not sub.agent.needs_signin
+    ]
+    account_mode = account_mode_wanted()
+    if account_mode and not any(agent is None for agent, _kept in owners):
+        owners.append((None, False))
+    if settings.SUBSCRIBE_ON_SIGNIN and not account_mode:
+        owners += [
+            (agent, False)
+            for agent in agents_signed_in().filter(subscriptions__isnull=True).distinct()
+        ]
+    for agent, kept in owners:
         try:
-            subscription_ensure(agent=sub.agent)
-            counts["ok"] += 1
+            subscription_ensure(agent=agent)
+            counts["ok" if kept else "created"] += 1
         except Exception as exc:
             counts["failed"] += 1
-            logger.warning("subscription %s: %s", sub.pk, exc)
-            Subscription.objects.filter(pk=sub.pk).update(last_error=str(exc)[:500])
+            logger.warning("subscription of %s: %s", agent or "the account", exc)
+            Subscription.objects.filter(_subscription_owner(agent)).update(
+                last_error=str(exc)[:500] or type(exc).__name__
+            )
     return counts
 
 
 def subscription_wanted_for(agent: Agent) -> bool:
-    return settings.SUBSCRIBE_ON_SIGNIN and not Subscription.objects.filter(
-        mode=Subscription.Mode.ACCOUNT
-    ).exists()
+    return settings.SUBSCRIBE_ON_SIGNIN and not account_mode_wanted()
 
 
 # --------------------------------------------------------------------------- RingOut
@@ -940,6 +1182,12 @@ def ringout_poll(*, ringout_id: int) -> bool:
     ringout = RingOut.objects.select_related("agent").filter(pk=ringout_id).first()
     if ringout is None or ringout.finished_at is not None:
         return False
+    if ringout.polls and timezone.now() - ringout.updated_at < timedelta(
+        seconds=settings.RINGOUT_POLL_SECONDS / 2
+    ):
+        # Polled a moment ago by another chain of polls (the sweep restarted one it thought
+        # lost): that one carries on, this one stops, so a RingOut is never polled twice.
+        return False
     try:
         info = client_for_agent(ringout.agent).get_ringout(ringout.rc_id)
     except NotFound:
@@ -948,6 +1196,8 @@ def ringout_poll(*, ringout_id: int) -> bool:
     except NeedsSignIn:
         return False
     except RateLimited:
+        # Still being polled: the sweep must not take this chain for lost.
+        ringout.save(update_fields=["updated_at"])
         return True
     except RingCentralError as exc:
         logger.warning("RingOut %s status: %s", ringout.rc_id, exc)
@@ -964,6 +1214,29 @@ def ringout_poll(*, ringout_id: int) -> bool:
     if after != before or ringout.finished_at is not None:
         push_ringout(agent_id=ringout.agent_id, ringout=ringout_to_dict(ringout))
     return ringout.finished_at is None
+
+
+def ringouts_sweep() -> int:
+    """Beat: poll again the RingOuts whose chain of polls was lost (it lives only in the
+    broker: Redis restarted, or the task was never queued), i.e. unfinished and not polled
+    for ``RINGOUT_LOST_AFTER_POLLS`` intervals; returns how many."""
+    from crm_cti.telephony.tasks import ringout_poll as ringout_poll_task
+
+    quiet = timedelta(
+        seconds=settings.RINGOUT_POLL_SECONDS * RINGOUT_LOST_AFTER_POLLS + RINGOUT_LOST_MARGIN
+    )
+    lost = list(
+        RingOut.objects.filter(
+            finished_at__isnull=True,
+            updated_at__lt=timezone.now() - quiet,
+            agent__needs_signin=False,
+        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for pk in lost:
+        ringout_poll_task.delay(pk)
+    if lost:
+        logger.info("RingOut sweep: polling %d RingOuts again", len(lost))
+    return len(lost)
 
 
 def ringout_cancel(*, agent: Agent, ringout_id: int) -> RingOut:

@@ -64,18 +64,40 @@ def subscriptions_maintain() -> dict[str, int]:
     return services.subscriptions_maintain()
 
 
+# The sign-in task's tries after a platform error: 5 s, 10 s, 20 s ... (about 10 minutes in
+# all), then beat's subscriptions_maintain carries on at its own pace.
+SUBSCRIPTION_RETRIES = 7
+SUBSCRIPTION_RETRY_FIRST_SECONDS = 5.0
+
+
 @shared_task(name="telephony.subscription_ensure")
-def subscription_ensure(agent_id: int | None = None) -> None:
+def subscription_ensure(agent_id: int | None = None, attempt: int = 0) -> None:
     from crm_cti.accounts.models import Agent
-    from crm_cti.ringcentral.errors import RateLimited
+    from crm_cti.ringcentral.errors import NeedsSignIn, RateLimited, RingCentralError
 
     agent = Agent.objects.filter(pk=agent_id).first() if agent_id else None
     if agent_id and agent is None:
         return
     try:
         services.subscription_ensure(agent=agent)
+    except NeedsSignIn:
+        logger.info("the subscription of %s waits for a new sign-in", agent or "the account")
     except RateLimited as exc:
-        services.task_later(subscription_ensure, args=[agent_id], countdown=exc.retry_after)
+        # Not a failure: the same try, once the budget allows it.
+        services.task_later(subscription_ensure, args=[agent_id, attempt],
+                            countdown=exc.retry_after)
+    except RingCentralError as exc:
+        # Any other platform error (the webhook address did not validate, a 5xx, a timeout)
+        # may pass: try again with backoff, a bounded number of times.
+        if attempt >= SUBSCRIPTION_RETRIES:
+            logger.warning("subscription of %s still failing after %d tries (%s); beat's "
+                           "maintenance goes on trying", agent or "the account", attempt + 1, exc)
+            return
+        countdown = SUBSCRIPTION_RETRY_FIRST_SECONDS * 2**attempt
+        logger.warning("subscription of %s failed (%s); trying again in %.0f s",
+                       agent or "the account", exc, countdown)
+        services.task_later(subscription_ensure, args=[agent_id, attempt + 1],
+                            countdown=countdown)
     except Exception:
         logger.exception("could not ensure the subscription of %s", agent or "the account")
 
@@ -103,3 +125,8 @@ def ringout_poll(ringout_id: int) -> None:
         services.task_later(
             ringout_poll, args=[ringout_id], countdown=settings.RINGOUT_POLL_SECONDS
         )
+
+
+@shared_task(name="telephony.ringouts_sweep")
+def ringouts_sweep() -> int:
+    return services.ringouts_sweep()
