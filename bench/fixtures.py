@@ -57,7 +57,7 @@ def agents_create(*, count: int) -> list[dict[str, Any]]:
     from django.utils import timezone
 
     from crm_cti.accounts.models import Agent
-    from crm_cti.telephony.models import Subscription
+    from crm_cti.telephony.models import Subscription, verification_token_hash
 
     now = timezone.now()
     with transaction.atomic():
@@ -82,12 +82,16 @@ def agents_create(*, count: int) -> list[dict[str, Any]]:
             )
             for i, user in enumerate(users)
         ])
+        tokens = [secrets.token_urlsafe(32) for _agent in agents]
+        # bulk_create skips Subscription.save(), which sets the hash the webhook finds
+        # the token by.
         subscriptions = Subscription.objects.bulk_create([
             Subscription(
                 rc_id=str(uuid.uuid4()),
                 mode=Subscription.Mode.EXTENSION,
                 agent=agent,
-                verification_token=secrets.token_urlsafe(32),
+                verification_token=token,
+                verification_token_hash=verification_token_hash(token),
                 event_filters=[
                     "/restapi/v1.0/account/~/extension/~/presence?detailedTelephonyState=true"
                 ],
@@ -95,7 +99,7 @@ def agents_create(*, count: int) -> list[dict[str, Any]]:
                 status="Active",
                 expires_at=now + timedelta(days=7),
             )
-            for agent in agents
+            for agent, token in zip(agents, tokens, strict=True)
         ])
     out = []
     for user, agent, sub in zip(users, agents, subscriptions, strict=True):

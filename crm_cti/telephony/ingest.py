@@ -6,9 +6,14 @@ front doors call ``webhook_ingest``: the raw ASGI route in crm_cti/asgi.py (prod
 no Django middleware, URL resolving or request objects on the hot path) and the Django
 view (tests' client, WSGI deployments). Both answer exactly the same thing.
 
-What it costs per event: one cached subscription check, one INSERT (the event is durable
-in PostgreSQL before the 200: the platform does not redeliver an acknowledged event), one
+What it costs per event: one cached subscription check (found by the hash of the
+``Verification-Token`` before the body is parsed), one INSERT (the event is durable in
+PostgreSQL before the 200: the platform does not redeliver an acknowledged event), one
 Redis XADD to wake an applier. No REST call and no tracker work here.
+
+What a redelivery cannot fix is never answered 503 (the platform would redeliver it until
+it blacklists the subscription): characters PostgreSQL refuses are stripped, and any other
+permanent database error is a 400.
 """
 
 from __future__ import annotations
@@ -17,29 +22,46 @@ import contextlib
 import hmac
 import json
 import logging
+import math
+import re
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from crm_cti.telephony.models import Subscription, TelephonyEvent
-from crm_cti.telephony.tracker import InvalidEvent, event_parse
+from crm_cti.telephony.models import Subscription, TelephonyEvent, verification_token_hash
+from crm_cti.telephony.tracker import InvalidEvent, ParsedEvent, event_parse
 
 logger = logging.getLogger(__name__)
 
 OK_BODY = b'{"ok":true}'
 # How stale a subscription's last_event_at may get before a delivery refreshes it.
 LAST_EVENT_RESOLUTION_SECONDS = 60
-# How long a subscription's id and token are trusted without reading them again. A changed
-# token is re-read at once (a mismatch always re-reads); a deleted subscription is noticed
-# by the INSERT's foreign key.
+# How long a subscription found by its token is trusted without reading it again. A
+# subscription id it does not own is re-read at once; a deleted subscription is noticed by
+# the INSERT's foreign key.
 SUBSCRIPTION_CACHE_SECONDS = 10.0
+# How long an unknown token (or a subscription id its token does not own) is remembered, so
+# a flood of bogus deliveries costs no query each. Short: a token is only unknown before
+# its row exists, and rows are saved before the platform learns the token.
+UNKNOWN_CACHE_SECONDS = 5.0
+UNKNOWN_CACHE_MAX = 10_000
+# A notification is four levels deep; anything much deeper is not one (and deep nesting
+# is what overflows the stack of json.loads and json.dumps).
+MAX_JSON_DEPTH = 32
+# The `event` of a presence notification names the extension it is about.
+_EVENT_EXTENSION = re.compile(
+    r"^/restapi/v1\.0/account/[^/?]+/extension/([^/?]+)/presence(?:\?.*)?$"
+)
+# Lone UTF-16 surrogates (a JSON "\ud800" escape): not encodable in UTF-8, refused by
+# PostgreSQL.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -53,17 +75,24 @@ class IngestReply:
 class _CachedSubscription:
     pk: int
     token: str
+    rc_id: str
+    # The only extension this subscription's events may be about (an agent's subscription);
+    # None: any extension of the account.
+    extension_id: str | None
     last_event_at: datetime | None
     read_at: float = field(default_factory=time.monotonic)
 
 
+# Keyed by the token's hash; unknown tokens (and token:id pairs) by when they were refused.
 _cache: dict[str, _CachedSubscription] = {}
+_unknown: dict[str, float] = {}
 _cache_lock = threading.Lock()
 
 
 def subscription_cache_clear() -> None:
     with _cache_lock:
         _cache.clear()
+        _unknown.clear()
 
 
 def _tiny(status: int, error: str = "") -> IngestReply:
@@ -78,41 +107,82 @@ def _reject(status: int, reason: str, *, remote: str, size: int | str) -> Ingest
     return _tiny(status, reason)
 
 
-def _subscription_read(subscription_id: str) -> _CachedSubscription | None:
-    row = (
-        Subscription.objects.filter(rc_id=subscription_id)
-        .values_list("pk", "verification_token", "last_event_at")
-        .first()
-    )
-    if row is None:
-        return None
-    entry = _CachedSubscription(pk=row[0], token=row[1], last_event_at=row[2])
+def _known_unknown(key: str) -> bool:
     with _cache_lock:
-        _cache[subscription_id] = entry
-    return entry
+        refused_at = _unknown.get(key)
+    return refused_at is not None and time.monotonic() - refused_at < UNKNOWN_CACHE_SECONDS
 
 
-def _subscription_for(subscription_id: str, token: str) -> tuple[_CachedSubscription | None, bool]:
-    """(the subscription a delivery belongs to if its token matches, whether the id is known)."""
-    if subscription_id:
+def _remember_unknown(key: str) -> None:
+    with _cache_lock:
+        if len(_unknown) >= UNKNOWN_CACHE_MAX:
+            _unknown.clear()  # a flood of distinct bogus keys: start over rather than grow
+        _unknown[key] = time.monotonic()
+
+
+def _subscription_read(token: str, token_hash: str) -> _CachedSubscription | None:
+    """The subscription whose token this is, from the database (one indexed query)."""
+    rows = (
+        Subscription.objects.filter(verification_token_hash=token_hash)
+        .order_by("-pk")
+        .values_list("pk", "verification_token", "rc_id", "mode", "agent_id",
+                     "agent__rc_extension_id", "last_event_at")
+    )
+    for pk, stored, rc_id, mode, agent_id, agent_extension, last_event_at in rows:
+        # The hash only finds the row; the token itself is compared in constant time.
+        if not hmac.compare_digest(stored.encode(), token.encode("utf-8", "surrogatepass")):
+            continue
+        scoped = mode == Subscription.Mode.EXTENSION and agent_id is not None
+        entry = _CachedSubscription(
+            pk=pk, token=stored, rc_id=rc_id,
+            extension_id=(agent_extension or "") if scoped else None,
+            last_event_at=last_event_at,
+        )
         with _cache_lock:
-            entry = _cache.get(subscription_id)
-        fresh = entry is not None and time.monotonic() - entry.read_at < SUBSCRIPTION_CACHE_SECONDS
-        if not fresh or not hmac.compare_digest(entry.token, token):  # type: ignore[union-attr]
-            entry = _subscription_read(subscription_id)
-        if entry is not None:
-            return (entry if hmac.compare_digest(entry.token, token) else None), True
-    # A delivery can beat the creation response: adopt it by token for a pending row.
-    for pending in Subscription.objects.filter(rc_id=""):
-        if hmac.compare_digest(pending.verification_token, token):
-            if subscription_id:
-                pending.rc_id = subscription_id
-                pending.save(update_fields=["rc_id", "updated_at"])
-            return _CachedSubscription(pending.pk, token, pending.last_event_at), True
-    return None, False
+            _cache[token_hash] = entry
+        return entry
+    with _cache_lock:
+        _cache.pop(token_hash, None)
+    _remember_unknown(token_hash)
+    return None
 
 
-def _last_event_touch(subscription_id: str, entry: _CachedSubscription) -> None:
+def _subscription_by_token(token: str, token_hash: str) -> _CachedSubscription | None:
+    with _cache_lock:
+        entry = _cache.get(token_hash)
+    if entry is not None and time.monotonic() - entry.read_at < SUBSCRIPTION_CACHE_SECONDS:
+        return entry
+    if entry is None and _known_unknown(token_hash):
+        return None
+    return _subscription_read(token, token_hash)
+
+
+def _subscription_claim(
+    entry: _CachedSubscription, subscription_id: str, token: str, token_hash: str
+) -> _CachedSubscription | None:
+    """The token's subscription if the delivery's ``subscriptionId`` is its own, else None.
+
+    A cached row may be stale (another process adopted it), so a mismatch reads it again
+    once; a pending row (its creation response not back yet: the delivery beat it) adopts
+    the delivery's id."""
+    pair = f"{token_hash}:{subscription_id}"
+    if _known_unknown(pair):
+        return None
+    entry = _subscription_read(token, token_hash)
+    if entry is not None and not entry.rc_id and subscription_id:
+        adopted = Subscription.objects.filter(pk=entry.pk, rc_id="").update(
+            rc_id=subscription_id, updated_at=timezone.now()
+        )
+        entry = _subscription_read(token, token_hash) if not adopted else entry
+        if adopted:
+            entry.rc_id = subscription_id
+    if entry is not None and (entry.rc_id == subscription_id or not entry.rc_id):
+        return entry
+    _remember_unknown(pair)
+    return None
+
+
+def _last_event_touch(entry: _CachedSubscription) -> None:
     # "Last event" is shown to admins; writing it for every event made each delivery update
     # the same row (a write and a row lock per event): once a minute is precise enough.
     now = timezone.now()
@@ -124,6 +194,81 @@ def _last_event_touch(subscription_id: str, entry: _CachedSubscription) -> None:
         Subscription.objects.filter(pk=entry.pk).update(last_event_at=now)
     except DatabaseError:
         logger.warning("webhook: could not record last event time", exc_info=True)
+
+
+def _clean_text(text: str) -> str:
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii() and _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
+
+
+def _clean(value: Any, depth: int) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # 1e400: PostgreSQL's JSON has no infinity
+    if depth >= MAX_JSON_DEPTH:
+        if isinstance(value, (dict, list)):
+            raise InvalidEvent(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        return value
+    if isinstance(value, dict):
+        return {_clean_text(key): _clean(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean(item, depth + 1) for item in value]
+    return value
+
+
+def payload_load(body: bytes) -> dict[str, Any]:
+    """The notification in ``body`` as PostgreSQL will take it; raise InvalidEvent.
+
+    NUL characters are dropped and lone surrogates become U+FFFD in every key and string,
+    so a caller name with either is still kept (PostgreSQL refuses both, and the platform
+    would redeliver the event for ever); NaN and infinities become null."""
+    try:
+        payload = json.loads(body.decode("utf-8-sig"), parse_constant=lambda _name: None)
+    except RecursionError:
+        raise InvalidEvent(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError:  # bad UTF-8, bad JSON, an integer of more than 4300 digits
+        raise InvalidEvent("malformed JSON") from None
+    if not isinstance(payload, dict):
+        raise InvalidEvent("not a JSON object")
+    return _clean(payload, 0)
+
+
+def event_scope_refusal(
+    *, parsed: ParsedEvent, payload: Mapping[str, Any], extension_id: str | None
+) -> str:
+    """Why an event is not about the subscription's extension ('' when it is, or when the
+    subscription covers the whole account)."""
+    if extension_id is None:
+        return ""
+    if parsed.extension_id != extension_id:
+        return f"body.extensionId {parsed.extension_id[:32]!r} is not this subscription's"
+    path = payload.get("event")
+    match = _EVENT_EXTENSION.match(path) if isinstance(path, str) else None
+    if match is None or match.group(1) != extension_id:
+        return "event path is not this subscription's extension presence"
+    return ""
+
+
+def event_timestamp_refusal(timestamp: datetime | None, *, now: datetime | None = None) -> str:
+    """Why a delivery's envelope timestamp is refused ('' when it is recent enough)."""
+    if timestamp is None:
+        return "missing or unreadable timestamp"
+    now = now or timezone.now()
+    if timestamp < now - timedelta(seconds=settings.WEBHOOK_MAX_EVENT_AGE_SECONDS):
+        return "timestamp older than WEBHOOK_MAX_EVENT_AGE_SECONDS"
+    if timestamp > now + timedelta(seconds=settings.WEBHOOK_MAX_CLOCK_SKEW_SECONDS):
+        return "timestamp in the future"
+    return ""
+
+
+def _content_type_ok(value: str) -> bool:
+    # "application/json", optionally with parameters ("; charset=utf-8"), as the platform
+    # and the official SDKs send it.
+    return value.split(";", 1)[0].strip().lower() == "application/json"
 
 
 def webhook_too_large(*, remote: str, size: int | str) -> IngestReply:
@@ -139,65 +284,112 @@ def webhook_ingest(*, body: bytes, headers: Mapping[str, str], remote: str) -> I
         # Subscription creation handshake: echo the token, nothing else.
         return IngestReply(200, b"", (("Validation-Token", validation_token[:256]),))
 
-    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
-        return webhook_too_large(remote=remote, size=len(body))
+    size = len(body)
+    if size > settings.WEBHOOK_MAX_BODY_BYTES:
+        return webhook_too_large(remote=remote, size=size)
+    # (An empty body declares nothing: it is simply not a notification, 400 below.)
+    if body and not _content_type_ok(headers.get("content-type", "")):
+        return _reject(415, "Content-Type must be application/json", remote=remote, size=size)
     token = headers.get("verification-token", "")
     if not token:
-        return _reject(401, "missing Verification-Token", remote=remote, size=len(body))
+        return _reject(401, "missing Verification-Token", remote=remote, size=size)
+    # The token says whose delivery this is before a byte of the body is parsed.
+    token_hash = verification_token_hash(token)
     try:
-        payload = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return _reject(400, "malformed JSON", remote=remote, size=len(body))
-    if not isinstance(payload, dict):
-        return _reject(400, "not a JSON object", remote=remote, size=len(body))
-
-    subscription_id = str(payload.get("subscriptionId") or "")
-    try:
-        subscription, known = _subscription_for(subscription_id, token)
+        subscription = _subscription_by_token(token, token_hash)
     except DatabaseError:
         logger.exception("webhook: database unavailable")
         return _tiny(503, "unavailable")
     if subscription is None:
-        if known:
-            return _reject(401, "wrong Verification-Token", remote=remote, size=len(body))
-        return _reject(
-            403, f"unknown subscription {subscription_id[:64]!r}", remote=remote, size=len(body)
-        )
+        return _reject(401, "wrong Verification-Token", remote=remote, size=size)
+
+    try:
+        payload = payload_load(body)
+    except InvalidEvent as exc:
+        return _reject(400, str(exc), remote=remote, size=size)
+    raw_id = payload.get("subscriptionId")
+    subscription_id = raw_id.strip() if isinstance(raw_id, str) else ""
+    if subscription_id != subscription.rc_id:
+        try:
+            claimed = (
+                _subscription_claim(subscription, subscription_id, token, token_hash)
+                if len(subscription_id) <= 64 else None
+            )
+        except DatabaseError:
+            logger.exception("webhook: database unavailable")
+            return _tiny(503, "unavailable")
+        if claimed is None:
+            return _reject(403, f"unknown subscription {subscription_id[:64]!r}",
+                           remote=remote, size=size)
+        subscription = claimed
 
     try:
         parsed = event_parse(payload)
     except InvalidEvent as exc:
-        return _reject(400, str(exc), remote=remote, size=len(body))
+        return _reject(400, str(exc), remote=remote, size=size)
+    refusal = event_scope_refusal(parsed=parsed, payload=payload,
+                                  extension_id=subscription.extension_id)
+    if refusal:
+        return _reject(403, refusal, remote=remote, size=size)
+    refusal = event_timestamp_refusal(parsed.timestamp)
+    if refusal:
+        return _reject(400, refusal, remote=remote, size=size)
 
     try:
-        event = _event_store(parsed, payload, subscription.pk)
-    except IntegrityError:
-        # A redelivery (unique uuid), or the subscription was deleted or recreated since it
-        # was cached (foreign key): read it again and try once more.
-        reread = _subscription_read(subscription_id) if subscription_id else None
-        try:
-            if TelephonyEvent.objects.filter(uuid=parsed.uuid).exists():
-                logger.info("webhook: redelivery of %s dropped", parsed.uuid)
-                return _tiny(200)
-            if reread is None or not hmac.compare_digest(reread.token, token):
-                return _reject(403, f"unknown subscription {subscription_id[:64]!r}",
-                               remote=remote, size=len(body))
-            event = _event_store(parsed, payload, reread.pk)
-        except DatabaseError:  # IntegrityError again included: 503, the platform redelivers
-            logger.exception("webhook: could not store %s", parsed.uuid)
-            return _tiny(503, "unavailable")
+        event = _event_store_or_explain(parsed, payload, subscription, token, token_hash)
+    except _Refused as refused:
+        return _reject(refused.status, refused.reason, remote=remote, size=size)
+    except (DataError, IntegrityError, ValueError):
+        # Not a redelivery and not a gone subscription: PostgreSQL will refuse this event
+        # however often it comes, so a 503 would only get the subscription blacklisted.
+        # (ValueError: a value the driver cannot even send.)
+        logger.exception("webhook: %s refused by the database for good", parsed.uuid)
+        return _reject(400, "event refused by the database", remote=remote, size=size)
     except DatabaseError:
         # Never 200 for an event we did not keep: the platform will redeliver.
         logger.exception("webhook: could not store %s", parsed.uuid)
         return _tiny(503, "unavailable")
+    if event is None:
+        logger.info("webhook: redelivery of %s dropped", parsed.uuid)
+        return _tiny(200)
 
-    if subscription_id:
-        _last_event_touch(subscription_id, subscription)
+    _last_event_touch(subscription)
 
     from crm_cti.telephony.applier import event_announce
 
     event_announce(event_id=event.pk, extension_id=parsed.extension_id)
     return _tiny(200)
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _event_store_or_explain(
+    parsed: ParsedEvent, payload: dict[str, Any], subscription: _CachedSubscription,
+    token: str, token_hash: str,
+) -> TelephonyEvent | None:
+    """The stored event, or None for a redelivery; raise _Refused, or the database's error
+    when it is not one of those."""
+    try:
+        return _event_store(parsed, payload, subscription.pk)
+    except IntegrityError:
+        # A redelivery (unique uuid), or the subscription was deleted or recreated since it
+        # was cached (foreign key): read it again and try once more.
+        if TelephonyEvent.objects.filter(uuid=parsed.uuid).exists():
+            return None
+        reread = _subscription_read(token, token_hash)
+        if reread is None or reread.pk == subscription.pk:
+            if reread is None:
+                raise _Refused(401, "wrong Verification-Token") from None
+            raise  # the row is there: the INSERT fails for another reason
+        if reread.rc_id != subscription.rc_id:
+            raise _Refused(403, f"unknown subscription {subscription.rc_id[:64]!r}") from None
+        subscription.pk = reread.pk
+        return _event_store(parsed, payload, reread.pk)
 
 
 def _event_store(parsed: Any, payload: dict[str, Any], subscription_pk: int) -> TelephonyEvent:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -152,16 +152,27 @@ def _field(value: Any, max_length: int) -> str:
         value, bool) else ""
 
 
+# Times outside this range are clamped into it: year 1 or 9999 is stored by PostgreSQL but
+# overflows when a page shows it in a time zone, and no call of ours happened then.
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def parse_time(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
         parsed = parse_datetime(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
-    if parsed is not None and timezone.is_naive(parsed):
+    if parsed is None:
+        return None
+    if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, timezone.UTC)
-    return parsed
+    try:
+        return min(max(parsed, EARLIEST_TIME), LATEST_TIME)
+    except OverflowError:  # year 1 with a positive offset is before datetime.min in UTC
+        return EARLIEST_TIME
 
 
 def event_parse(payload: Any) -> ParsedEvent:

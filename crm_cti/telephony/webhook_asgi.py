@@ -16,6 +16,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
+from django.http.request import split_domain_port, validate_host
 from django.urls import reverse
 
 from crm_cti.telephony.ingest import IngestReply, webhook_ingest, webhook_too_large
@@ -34,6 +35,35 @@ def _ingest_in_thread(body: bytes, headers: dict[str, str], remote: str) -> Inge
         return webhook_ingest(body=body, headers=headers, remote=remote)
     finally:
         close_old_connections()
+
+
+def _host_allowed(scope: dict[str, Any], headers: dict[str, str]) -> bool:
+    """``request.get_host()``'s check, which Django's CommonMiddleware makes on every request
+    (a disallowed Host gets 400 there too): DNS rebinding and poisoned host names stop here."""
+    if settings.USE_X_FORWARDED_HOST and "x-forwarded-host" in headers:
+        host = headers["x-forwarded-host"]
+    elif "host" in headers:
+        host = headers["host"]
+    else:
+        # As Django rebuilds it without a Host header (PEP 333).
+        name, port = scope.get("server") or ("unknown", "0")
+        default_port = "443" if scope.get("scheme") in ("https", "wss") else "80"
+        host = name if str(port) == default_port else f"{name}:{port}"
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, allowed)
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    # Repeated headers are joined with commas, as Django's ASGIRequest does (two Host
+    # headers then fail the host check there and here alike).
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    return headers
 
 
 async def _read_body(receive: Callable[..., Awaitable[Any]], limit: int) -> bytes | None:
@@ -72,9 +102,13 @@ def webhook_fast_path(django_app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != path:
             await django_app(scope, receive, send)
             return
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1")
-                   for name, value in scope.get("headers", [])}
+        headers = _headers(scope)
         remote = (scope.get("client") or ("?",))[0]
+        if not _host_allowed(scope, headers):
+            logger.warning("webhook rejected (400): Host %r not in ALLOWED_HOSTS from %s",
+                           headers.get("host", "")[:100], remote)
+            await _answer(send, IngestReply(400, b'{"error":"bad request"}'))
+            return
         limit = settings.WEBHOOK_MAX_BODY_BYTES
         try:
             declared = int(headers.get("content-length") or 0)

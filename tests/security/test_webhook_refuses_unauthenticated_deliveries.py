@@ -5,6 +5,7 @@ as a valid event."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -27,7 +28,7 @@ def subscriptions(db):
 def _event(subscription_id: str) -> bytes:
     return json.dumps({
         "uuid": f"evt-{subscription_id}", "subscriptionId": subscription_id,
-        "timestamp": "2026-01-05T11:00:00Z",
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "body": {"extensionId": "400000102", "sequence": 1, "telephonyStatus": "Ringing",
                  "activeCalls": [{"sessionId": "s1", "direction": "Inbound",
                                   "telephonyStatus": "Ringing", "from": "+14155550100",
@@ -41,9 +42,9 @@ def _event(subscription_id: str) -> bytes:
         ("sub-a", None, 401),                    # no Verification-Token at all
         ("sub-a", "", 401),                      # empty
         ("sub-a", "token-a", 401),               # a prefix of the right one
-        ("sub-a", "token-b" * 4, 401),           # another subscription's token
+        ("sub-a", "token-b" * 4, 403),           # another subscription's token
         ("sub-zzz", "token-a" * 4, 403),         # a subscription we never created
-        ("", "wrong", 403),                      # no subscription id, unknown token
+        ("", "wrong", 401),                      # no subscription id, unknown token
     ],
 )
 def test_refused_and_nothing_kept(client, subscriptions, subscription_id, token, expected):

@@ -2,15 +2,19 @@
 
 Fixture files in tests/fixtures/events/*.json hold ``{"description", "extension_id",
 "events": [...]}``; ``webhook.replay(name)`` posts each event as RingCentral would (with
-the subscription id and verification token of a stored subscription).
+the subscription id and verification token of a stored subscription). ``fixture_events``
+moves the recorded times to the last minutes (the webhook refuses stale deliveries).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +36,54 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "events"
 WEBHOOK_PATH = "/webhooks/ringcentral/"
 
 
-def fixture_events(name: str) -> list[dict[str, Any]]:
+def _fixture_times(event: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """(object, key) of every time in a notification: its timestamp, its legs' start."""
+    yield event, "timestamp"
+    body = event.get("body")
+    calls = body.get("activeCalls") if isinstance(body, dict) else None
+    for leg in calls if isinstance(calls, list) else []:
+        if isinstance(leg, dict):
+            yield leg, "startTime"
+
+
+def _fixture_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    with contextlib.suppress(ValueError):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+@functools.cache
+def fixture_shift(name: str) -> timedelta:
+    """How far the fixture's times are moved so its last event happened a minute ago (the
+    webhook refuses deliveries older than WEBHOOK_MAX_EVENT_AGE_SECONDS). Whole seconds,
+    and the same for the whole test run: a flow replayed twice gives the same rows."""
+    events = json.loads((FIXTURES / f"{name}.json").read_text())["events"]
+    times = [t for e in events for obj, key in _fixture_times(e)
+             if (t := _fixture_time(obj.get(key))) is not None]
+    if not times:
+        return timedelta(0)
+    latest = max(times)
+    return timedelta(seconds=int((datetime.now(UTC) - timedelta(minutes=1) - latest)
+                                 .total_seconds()))
+
+
+def fixture_events(name: str, *, fresh: bool = True) -> list[dict[str, Any]]:
+    """The notifications of a fixture file, with fresh times unless ``fresh=False`` (times
+    keep their order and spacing: ``fixture_shift(name)`` says how far they moved)."""
     data = json.loads((FIXTURES / f"{name}.json").read_text())
-    return data["events"]
+    events = data["events"]
+    if fresh:
+        shift = fixture_shift(name)
+        for event in events:
+            for obj, key in _fixture_times(event):
+                when = _fixture_time(obj.get(key))
+                if when is not None:
+                    obj[key] = (when + shift).astimezone(UTC).isoformat(
+                        timespec="milliseconds").replace("+00:00", "Z")
+    return events
 
 
 @dataclass

@@ -101,7 +101,8 @@ async def test_a_body_streamed_past_the_limit_is_refused_unread(subscription, se
 
 async def test_a_subscription_recreated_under_the_same_id_still_stores(subscription,
                                                                        eager_tasks):
-    headers = {"Verification-Token": subscription.verification_token}
+    headers = {"Verification-Token": subscription.verification_token,
+               "Content-Type": "application/json"}
     status, _f, _a = await asgi_request(json.dumps(_event(subscription)).encode(), headers)
     assert status == 200  # the subscription is now cached by this process
 
@@ -112,6 +113,7 @@ async def test_a_subscription_recreated_under_the_same_id_still_stores(subscript
         with connection.cursor() as cursor:
             cursor.execute("UPDATE telephony_telephonyevent SET subscription_id = NULL")
             cursor.execute("DELETE FROM telephony_subscription WHERE id = %s", [subscription.pk])
+        fields["verification_token_hash"] = subscription.verification_token_hash
         return Subscription.objects.bulk_create([Subscription(**fields)])[0]
 
     renewed = await sync_to_async(recreate)()
