@@ -315,6 +315,9 @@ if not REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
 # Visiting the call history queues an incremental call-log import at most this often per agent.
 CALLLOG_REFRESH_SECONDS = env.int("CALLLOG_REFRESH_SECONDS", default=300)
+# Recordings one user may be streaming at once (a player seeking opens a new request and
+# drops the old one); past this the proxy answers 429.
+RECORDING_MAX_STREAMS_PER_USER = env.int("RECORDING_MAX_STREAMS_PER_USER", default=3)
 if REDIS_URL:
     # redis-py 8 reads with a 5 s socket timeout by default, exactly channels_redis's 5 s
     # BZPOPMIN: an idle /ws/agent/ consumer then dies now and then with "Timeout reading".

@@ -80,6 +80,9 @@ def default_config() -> dict[str, Any]:
         "blacklist_after": 5,
         "ringout_outcome": "Success",
         "recording_min_seconds": 30,
+        # Seconds of audio every recording's content holds (None: the call's talk time, at
+        # most two minutes). A long one (3 h is about 50 MB) tests that the product streams.
+        "recording_content_seconds": None,
         "faults": [],
     }
 
