@@ -239,6 +239,10 @@ SUBSCRIPTION_RENEW_BEFORE_SECONDS = env.int("SUBSCRIPTION_RENEW_BEFORE_SECONDS",
 SUBSCRIPTION_CHECK_INTERVAL_SECONDS = env.int("SUBSCRIPTION_CHECK_INTERVAL_SECONDS", default=3600)
 # Create a per-extension subscription when an agent signs in (unless an account one exists).
 SUBSCRIBE_ON_SIGNIN = env.bool("SUBSCRIBE_ON_SIGNIN", default=True)
+# Account mode from the configuration: beat keeps one account-level subscription (with the
+# RC_JWT service credential), creating it when missing. Without it, account mode is on while
+# an admin-created account subscription exists.
+ACCOUNT_SUBSCRIPTION = env.bool("ACCOUNT_SUBSCRIPTION", default=False)
 # Active-calls enrichment: at most one request per agent (or per account) per window.
 ACTIVE_CALLS_WINDOW_SECONDS = env.int("ACTIVE_CALLS_WINDOW_SECONDS", default=30)
 # Active calls lag real time by 3-10 s: wait this long after an event before asking.
@@ -262,6 +266,10 @@ RINGOUT_POLL_SECONDS = max(env.float("RINGOUT_POLL_SECONDS", default=3.0), 3.0)
 RINGOUT_MAX_POLLS = env.int("RINGOUT_MAX_POLLS", default=100)
 # Events still unprocessed after this long (broker was down) are re-enqueued by the sweeper.
 EVENT_SWEEP_AFTER_SECONDS = env.int("EVENT_SWEEP_AFTER_SECONDS", default=30)
+# An event whose application failed this many times (or that the sweeper announced this many
+# times, or that the stream delivered this many times without an acknowledgement) is marked
+# failed, shown on the operations page, and no longer holds up its extension.
+EVENT_MAX_ATTEMPTS = max(env.int("EVENT_MAX_ATTEMPTS", default=5), 1)
 # Raw webhook events are kept this long after they were applied (debugging, audits).
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=7)
 # The Celery queue this deployment's processes use: two deployments (or test stacks) can
@@ -304,6 +312,10 @@ TEMPLATES[0]["OPTIONS"]["context_processors"].append(
 # How often beat re-enqueues events stored but never processed (broker down, worker killed).
 EVENT_SWEEP_INTERVAL_SECONDS = env.float("EVENT_SWEEP_INTERVAL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE["telephony-events-sweep"]["schedule"] = EVENT_SWEEP_INTERVAL_SECONDS
+# RingOuts whose polling lived only in a lost broker are picked up at the same pace.
+CELERY_BEAT_SCHEDULE["telephony-ringouts-sweep"] = {
+    "task": "telephony.ringouts_sweep", "schedule": EVENT_SWEEP_INTERVAL_SECONDS,
+}
 
 # --- Agent pages (crm_cti/dashboard, crm_cti/crm, crm_cti/ops) ---
 # The Celery queue web and workers use (the ops page shows its depth); test stacks running
