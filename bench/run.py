@@ -60,6 +60,26 @@ BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 PY = str(VENV_BIN / "python")
 
 
+def _bench_secrets() -> dict[str, str]:
+    """Distributed mode refuses to start without shared keys and an account: one set for
+    this run, the same in this process and in every web, worker and beat it starts."""
+    import secrets
+
+    from cryptography.fernet import Fernet
+
+    from crm_cti.sandbox.config import ACCOUNT_ID
+
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY")
+        or Fernet.generate_key().decode(),
+        "RC_ACCOUNT_ID": os.environ.get("RC_ACCOUNT_ID") or ACCOUNT_ID,
+    }
+
+
+BENCH_SECRETS = _bench_secrets()
+
+
 @dataclass
 class Scale:
     """How big the run is. ``--quick`` is the tiny run the tests use."""
@@ -112,6 +132,7 @@ def product_env(**extra: str) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
         CHANNELS_PREFIX="crm_cti_bench",
+        **BENCH_SECRETS,
     )
     env.update(extra)
     return env
@@ -125,6 +146,7 @@ def django_setup() -> None:
         DJANGO_SETTINGS_MODULE="crm_cti.settings",
         CHANNELS_PREFIX="crm_cti_bench",
         LOG_LEVEL="WARNING",
+        **BENCH_SECRETS,
     )
     import django
 

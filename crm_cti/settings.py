@@ -9,11 +9,13 @@ Every variable is documented, with its default, in README.md ("Settings").
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
-from crm_cti.keys import load_or_create_key
+from crm_cti.keys import deployment_problems, load_or_create_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,9 +34,13 @@ RUN_MODE = "distributed" if DISTRIBUTED else "embedded"
 # Django's debug pages show tracebacks, local variables and settings to whoever meets an
 # error: off unless asked for (``manage.py demo`` asks, for its own processes).
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env.str("SECRET_KEY", default="") or load_or_create_key(
-    VAR_DIR / "secret_key", kind="django"
-)
+# Embedded mode generates its keys once under var/. Distributed mode must be given them
+# (checked below, after the RingCentral settings), except inside a pytest run: its fixtures
+# hand this process's keys to every server and worker they start (tests/support/stack.py).
+_KEYS_MAY_BE_GENERATED = not DISTRIBUTED or "pytest" in sys.modules
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and _KEYS_MAY_BE_GENERATED:
+    SECRET_KEY = load_or_create_key(VAR_DIR / "secret_key", kind="django")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -192,6 +198,20 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/"]
 RC_SERVER_URL = env.str("RC_SERVER_URL", default="http://127.0.0.1:8900").rstrip("/")
 RC_CLIENT_ID = env.str("RC_CLIENT_ID", default="crm-cti-demo-client")
 RC_CLIENT_SECRET = env.str("RC_CLIENT_SECRET", default="crm-cti-demo-secret")
+# The RingCentral account whose users may sign in (their extension's account.id); anyone
+# else's sign-in is refused. Required when DEBUG is off (the demo sets the sandbox's).
+RC_ACCOUNT_ID = env.str("RC_ACCOUNT_ID", default="")
+# Hosts serving the bundled sandbox over plain HTTP besides loopback (docker-compose's
+# "sandbox" service); the demo client credentials only work against the sandbox.
+RC_SANDBOX_HOSTS = env.list("RC_SANDBOX_HOSTS", default=[])
+# Where the browser is sent to sign in, when it reaches the platform at another address than
+# the servers do (docker-compose: the browser uses localhost:8900, web uses sandbox:8900).
+# Empty: RC_SERVER_URL's /restapi/oauth/authorize.
+RC_AUTHORIZE_URL = env.str("RC_AUTHORIZE_URL", default="")
+# Who administers crm_cti besides extensions with RingCentral's admin permission
+# (permissions.admin.enabled): extension ids or numbers, and RingCentral role ids.
+CRM_ADMIN_EXTENSIONS = env.list("CRM_ADMIN_EXTENSIONS", default=[])
+CRM_ADMIN_ROLE_IDS = env.list("CRM_ADMIN_ROLE_IDS", default=[])
 APP_PORT = env.int("APP_PORT", default=8000)
 # Where `manage.py demo` starts the bundled sandbox.
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=8900)
@@ -201,9 +221,22 @@ RC_REDIRECT_URI = env.str(
 RC_JWT = env.str("RC_JWT", default="")
 RC_TIMEOUT_SECONDS = env.float("RC_TIMEOUT_SECONDS", default=10.0)
 WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default=f"http://127.0.0.1:{APP_PORT}").rstrip("/")
-TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="") or load_or_create_key(
-    VAR_DIR / "token_key", kind="fernet"
+TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
+if not TOKEN_ENCRYPTION_KEY and _KEYS_MAY_BE_GENERATED:
+    TOKEN_ENCRYPTION_KEY = load_or_create_key(VAR_DIR / "token_key", kind="fernet")
+_problems = deployment_problems(
+    distributed=DISTRIBUTED and "pytest" not in sys.modules,
+    debug=DEBUG,
+    secret_key=SECRET_KEY,
+    token_encryption_key=TOKEN_ENCRYPTION_KEY,
+    account_id=RC_ACCOUNT_ID,
+    server_url=RC_SERVER_URL,
+    client_id=RC_CLIENT_ID,
+    client_secret=RC_CLIENT_SECRET,
+    sandbox_hosts=RC_SANDBOX_HOSTS,
 )
+if _problems:
+    raise ImproperlyConfigured("crm_cti refuses to start:\n- " + "\n- ".join(_problems))
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -307,6 +340,11 @@ RC_SIGNIN_MAX_AGE_SECONDS = env.int("RC_SIGNIN_MAX_AGE_SECONDS", default=600)
 TEMPLATES[0]["OPTIONS"]["context_processors"].append(
     "crm_cti.accounts.context_processors.agent"
 )
+# An agent whose RingCentral session died reaches no data page until they sign in again.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "crm_cti.accounts.middleware.NeedsSignInMiddleware",
+)
 
 # --- Reliability and security (tests/resilience, tests/security) ---
 # How often beat re-enqueues events stored but never processed (broker down, worker killed).
@@ -345,7 +383,7 @@ LOGGING["loggers"].update(
 # Content-Security-Policy (django-csp): only our own scripts, styles and sockets; forms post
 # to us, and the sign-in form's redirect goes on to RingCentral's authorize page; no framing.
 # The templates carry no inline script or style (static/js, static/css only).
-_RC_ORIGIN = "/".join(RC_SERVER_URL.split("/", 3)[:3])
+_RC_ORIGIN = "/".join((RC_AUTHORIZE_URL or RC_SERVER_URL).split("/", 3)[:3])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -26,7 +26,18 @@ class Agent(models.Model):
     # E.164 numbers of the extension: [{"phone_number": "+1650...", "usage_type": "DirectNumber",
     # "features": ["SmsSender", "CallerId", ...]}]
     phone_numbers = models.JSONField(default=list, blank=True)
+    # Whether the agent administers crm_cti: ``admin_override`` when an admin decided it here,
+    # else what RingCentral said at the last sign-in (``rc_admin``). Sign-in keeps it in line.
     is_admin = models.BooleanField(default=False)
+    rc_admin = models.BooleanField(
+        "admin in RingCentral", default=False,
+        help_text="What RingCentral (or CRM_ADMIN_EXTENSIONS / CRM_ADMIN_ROLE_IDS) said at the "
+        "last sign-in.",
+    )
+    admin_override = models.BooleanField(
+        "admin in crm_cti", null=True, blank=True,
+        help_text="Decided here, kept at every sign-in: Yes or No. Unknown follows RingCentral.",
+    )
     # Set when the refresh token is dead: pages show a banner, background work pauses.
     needs_signin = models.BooleanField(default=False)
     # The "from" number the agent picked for RingOut; remembered between calls.
@@ -55,6 +66,20 @@ class Agent(models.Model):
             for n in self.phone_numbers
             if n.get("phone_number") and "SmsSender" in n.get("features", [])
         ]
+
+
+class SignInSession(models.Model):
+    """A Django session a user signed in with, so that all of them can be ended at once
+    (sign-out, a dead RingCentral session, deactivation) whatever the session backend."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signin_sessions"
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"session of user {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class RingCentralToken(models.Model):

@@ -24,10 +24,21 @@ from django.utils import timezone
 from crm_cti.accounts.crypto import InvalidToken, decrypt_token, encrypt_token
 from crm_cti.accounts.locks import shared_lock
 from crm_cti.accounts.models import Agent, RingCentralToken
-from crm_cti.ringcentral.errors import NeedsSignIn
+from crm_cti.ringcentral.errors import NeedsSignIn, RingCentralError
 from crm_cti.ringcentral.oauth import TokenSet, refresh_tokens
 
 logger = logging.getLogger(__name__)
+
+
+class TokenUnreadable(RingCentralError):
+    """A stored token that ``TOKEN_ENCRYPTION_KEY`` cannot open: a configuration error.
+
+    The process runs with another key than the one that encrypted the token (each process of
+    a deployment generated its own, or the key was replaced without keeping the old one in
+    the list). The token is still good for a process with the right key, so it is never
+    deleted and the agent is not sent to sign in again; callers treat it as a failure of
+    this request (it is a ``RingCentralError``) until the configuration is fixed.
+    """
 
 
 def agent_token_key(agent: Agent) -> str:
@@ -85,16 +96,24 @@ def token_row(key: str) -> RingCentralToken | None:
 
 
 def token_decrypt(row: RingCentralToken, field: str) -> str | None:
-    """The clear text of ``row.<field>``, or None when the configured key cannot open it."""
+    """The clear text of ``row.<field>`` (None when empty); ``TokenUnreadable`` when the
+    configured key cannot open it."""
     value = getattr(row, field)
     if not value:
         return None
     try:
         return decrypt_token(value)
     except InvalidToken:
-        # TOKEN_ENCRYPTION_KEY changed: the stored token is as good as lost.
-        logger.warning("token %s cannot be decrypted with the configured key", row.key)
-        return None
+        logger.error(
+            "CONFIGURATION ERROR: stored RingCentral token %s cannot be decrypted: this "
+            "process's TOKEN_ENCRYPTION_KEY differs from the key that encrypted it. Give web, "
+            "worker and beat the same TOKEN_ENCRYPTION_KEY (keep an old key after the new one "
+            "to rotate). The token is kept.",
+            row.key,
+        )
+        raise TokenUnreadable(
+            f"stored token {row.key} cannot be decrypted with TOKEN_ENCRYPTION_KEY"
+        ) from None
 
 
 def refresh_margin(row: RingCentralToken) -> timedelta:
@@ -176,7 +195,7 @@ class StoredTokenSource:
             elif self._regrant is not None:
                 tokens = self._regrant()
             else:
-                logger.info("refresh token of %s expired or unreadable", self.key)
+                logger.info("refresh token of %s expired", self.key)
                 self._on_dead()
                 raise NeedsSignIn("the RingCentral session expired: sign in again")
             token_save(key=self.key, tokens=tokens, agent=self._agent)

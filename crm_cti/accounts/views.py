@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm_cti.accounts.services import agent_sign_out, signin_complete
+from crm_cti.accounts.services import SignInRefused, agent_sign_out, signin_complete
 from crm_cti.ringcentral.errors import (
     BadRequest,
     NeedsSignIn,
@@ -106,10 +106,40 @@ def _pop_pending(request: HttpRequest, state: str) -> dict[str, Any] | None:
     return entry
 
 
+def _invalid_link(request: HttpRequest) -> HttpResponse:
+    return _error_page(
+        request,
+        title="This sign-in link is not valid",
+        message="The sign-in did not start in this browser, was already completed, or took "
+        "too long. Nothing was changed.",
+        status=400,
+    )
+
+
+_REFUSED_TITLES = {
+    "other_account": "This RingCentral account cannot use crm_cti",
+    "no_account_configured": "Sign-in is not set up yet",
+    "deactivated": "Your crm_cti account is deactivated",
+}
+_REFUSED_HINTS = {
+    "other_account": "crm_cti here serves one company's RingCentral account only. Sign in "
+    "with a user of that account (in RingCentral, sign out first if the browser remembers "
+    "another user). Nothing was saved.",
+    "no_account_configured": "An administrator must set RC_ACCOUNT_ID to the RingCentral "
+    "account whose users may sign in. Nothing was saved.",
+    "deactivated": "An administrator of crm_cti turned your access off. Ask them to "
+    "reactivate it. Nothing was changed.",
+}
+
+
 @require_GET
 def signin_callback(request: HttpRequest) -> HttpResponse:
     entry = _pop_pending(request, request.GET.get("state", ""))
-    next_url = entry["next"] if entry else settings.LOGIN_REDIRECT_URL
+    if entry is None:
+        # Whatever else the link says (an error and its description included) came from
+        # whoever made it, not from a sign-in this browser started: show none of it.
+        return _invalid_link(request)
+    next_url = entry["next"]
     error = request.GET.get("error")
     if error:
         if error == "access_denied":
@@ -129,14 +159,6 @@ def signin_callback(request: HttpRequest) -> HttpResponse:
             status=400,
             next_url=next_url,
         )
-    if entry is None:
-        return _error_page(
-            request,
-            title="This sign-in link is not valid",
-            message="The sign-in did not start in this browser, was already completed, or took "
-            "too long. Nothing was changed.",
-            status=400,
-        )
     code = request.GET.get("code", "")
     if not code:
         return _error_page(
@@ -149,6 +171,14 @@ def signin_callback(request: HttpRequest) -> HttpResponse:
     try:
         agent, _ = signin_complete(
             code=code, code_verifier=entry["v"], redirect_uri=settings.RC_REDIRECT_URI
+        )
+    except SignInRefused as exc:
+        return _error_page(
+            request,
+            title=_REFUSED_TITLES.get(exc.reason, "Sign-in refused"),
+            message=exc.message + " " + _REFUSED_HINTS.get(exc.reason, ""),
+            status=403,
+            next_url=next_url,
         )
     except RateLimited as exc:
         return _error_page(
@@ -204,6 +234,8 @@ def signin_callback(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def signout(request: HttpRequest) -> HttpResponse:
+    """Sign out everywhere: the token is revoked and every session and socket of the user
+    ends, in every browser (``agent_sign_out``)."""
     agent = getattr(request.user, "agent", None) if request.user.is_authenticated else None
     if agent is not None:
         agent_sign_out(agent=agent)

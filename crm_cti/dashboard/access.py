@@ -19,9 +19,13 @@ def agent_for(user: Any) -> Agent | None:
 
 
 def is_admin(user: Any) -> bool:
-    if user is None or not user.is_authenticated:
+    """A local superuser or staff user, or an agent who administers crm_cti; never an agent
+    who must sign in with RingCentral again."""
+    if user is None or not user.is_authenticated or not user.is_active:
         return False
     agent = agent_for(user)
+    if agent is not None and agent.needs_signin:
+        return False
     return bool(user.is_superuser or user.is_staff or (agent is not None and agent.is_admin))
 
 

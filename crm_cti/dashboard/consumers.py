@@ -2,9 +2,13 @@
 
 On connect the consumer sends ``{"type": "snapshot", "calls": [...]}`` with the agent's live
 calls, then ``{"type": "call", "call": {...}}`` for every change and ``{"type": "ringout",
-"ringout": {...}}`` for RingOut status. Anonymous users are closed with 4401, users who are
-neither agents nor admins with 4403. An admin may watch another agent (``?agent=<id>``) or
-everyone (``?agent=all``).
+"ringout": {...}}`` for RingOut status. Anonymous users and agents who must sign in with
+RingCentral again are closed with 4401, users who are neither agents nor admins with 4403.
+An admin may watch another agent (``?agent=<id>``) or everyone (``?agent=all``).
+
+Every socket also joins its user's group (``crm_cti.accounts.sessions.user_group_name``):
+sign-out, a dead RingCentral session or a deactivation sends ``session.end`` there, and the
+socket closes with 4401 in whichever web process holds it.
 """
 
 from __future__ import annotations
@@ -15,19 +19,27 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from crm_cti.accounts.sessions import user_group_name
+from crm_cti.dashboard.access import is_admin as user_is_admin
 from crm_cti.telephony.push import ACCOUNT_GROUP, agent_group_name
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
+NEEDS_SIGNIN = "needs_signin"
+
+
 @database_sync_to_async
-def _watch_target(user: Any, requested: str) -> tuple[str, int | None] | None:
-    """(group, agent id or None for all) the user may watch, or None if not allowed."""
+def _watch_target(user: Any, requested: str) -> tuple[str, int | None] | str | None:
+    """(group, agent id or None for all) the user may watch, ``NEEDS_SIGNIN`` for an agent
+    who must sign in again, or None if not allowed."""
     from crm_cti.accounts.models import Agent
 
     agent = Agent.objects.filter(user=user).first()
-    is_admin = bool(user.is_superuser or user.is_staff or (agent and agent.is_admin))
+    if agent is not None and agent.needs_signin:
+        return NEEDS_SIGNIN
+    is_admin = user_is_admin(user)
     if requested and is_admin:
         if requested == "all":
             return ACCOUNT_GROUP, None
@@ -49,6 +61,7 @@ def _snapshot(agent_id: int | None) -> list[dict[str, Any]]:
 
 class AgentConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
+    user_group: str | None = None
     agent_id: int | None = None
 
     async def connect(self) -> None:
@@ -59,10 +72,16 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode())
         requested = (query.get("agent") or [""])[0]
         target = await _watch_target(user, requested)
-        if target is None:
+        if target == NEEDS_SIGNIN:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not isinstance(target, tuple):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.group, self.agent_id = target
+        # The user's group first: a sign-out from now on reaches this socket.
+        self.user_group = user_group_name(user.pk)
+        await self.channel_layer.group_add(self.user_group, self.channel_name)
         # Join first, then snapshot: a change between the two arrives after the snapshot
         # (and carries the full call object), so nothing is lost.
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -72,6 +91,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.user_group:
+            await self.channel_layer.group_discard(self.user_group, self.channel_name)
+
+    async def session_end(self, event: dict[str, Any]) -> None:
+        """The user signed out (anywhere), must sign in again, or was deactivated."""
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         # A client may ask for a fresh snapshot (e.g. after its tab woke up).

@@ -20,12 +20,23 @@ for _name in ("requests_oauthlib", "oauthlib"):
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+def plain_http_host(host: str) -> bool:
+    """Whether ``host`` may be spoken to over plain HTTP: loopback, or one of
+    ``RC_SANDBOX_HOSTS`` (the bundled sandbox under another name, docker-compose's
+    ``sandbox`` service). RingCentral itself is only served over HTTPS."""
+    from django.conf import settings
+
+    host = (host or "").lower()
+    sandbox_hosts = {h.strip().lower() for h in getattr(settings, "RC_SANDBOX_HOSTS", [])}
+    return host in LOOPBACK_HOSTS or host in sandbox_hosts
+
+
 def allow_plain_http_to_loopback(server_url: str) -> None:
     """oauthlib refuses http:// endpoints; the bundled sandbox listens on 127.0.0.1 over http.
 
-    Only a loopback server gets the exemption: a non-TLS RingCentral URL anywhere else
-    still fails loudly (oauthlib's InsecureTransportError).
+    Only the sandbox gets the exemption (``plain_http_host``): a non-TLS RingCentral URL
+    anywhere else still fails loudly (oauthlib's InsecureTransportError).
     """
     parts = urlsplit(server_url)
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and plain_http_host(parts.hostname or ""):
         os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")

@@ -158,8 +158,14 @@ def authorization_request(*, redirect_uri: str, state: str | None = None) -> Aut
     code_verifier = client.create_code_verifier(64)
     challenge = client.create_code_challenge(code_verifier, "S256")
     session = OAuth2Session(client=client, redirect_uri=redirect_uri)
+    # The browser's address of the platform (RC_AUTHORIZE_URL), which only differs from the
+    # servers' one when they reach it by another name (docker-compose's sandbox).
+    authorize_url = settings.RC_AUTHORIZE_URL or _url(AUTHORIZE_PATH)
+    allow_plain_http_to_loopback(settings.RC_SERVER_URL)
+    allow_plain_http_to_loopback(authorize_url)
     url, state = session.authorization_url(
-        _url(AUTHORIZE_PATH), state=state, code_challenge=challenge, code_challenge_method="S256"
+        authorize_url, state=state, code_challenge=challenge,
+        code_challenge_method="S256",
     )
     return AuthorizationRequest(url=url, state=state, code_verifier=code_verifier)
 

@@ -124,7 +124,8 @@ def authenticate(state: SandboxState, request: Request) -> tuple[TokenRecord, Ex
         raise token_error("expired")
     if status != "active":
         raise token_error("revoked")
-    return record, state.extensions[record.owner_id]
+    owner = state.extensions.get(record.owner_id) or state.other_account[record.owner_id]
+    return record, owner
 
 
 async def _platform_fault(state: SandboxState, method: str, path: str) -> Response | None:

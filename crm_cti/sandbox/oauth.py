@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from crm_cti.sandbox import config
 from crm_cti.sandbox.api import Ctx, operation
 from crm_cti.sandbox.errors import OAuthError
-from crm_cti.sandbox.seed import APP_SCOPE, jwt_subject
+from crm_cti.sandbox.seed import APP_SCOPE, jwt_subject, other_account_login
 from crm_cti.sandbox.state import AuthCode, SandboxState, TokenRecord, now, random_token
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -233,7 +233,9 @@ async def authorize_submit(ctx: Ctx) -> Response:
     if params["response_type"] != "code":
         return _redirect_error(params, "unsupported_response_type", "Only response_type=code")
     username = form.get("username", "")
-    ext = ctx.state.extension_by_login(username)
+    ext = ctx.state.extension_by_login(username) or other_account_login(
+        ctx.state.other_account, username
+    )
     # The sign-in page is served by the login UI, not the API gateway: it is counted in the
     # stats but does not spend the user's Auth budget (the code exchange does).
     if ext is None or not secrets.compare_digest(form.get("password", ""), ext.password):
@@ -277,7 +279,8 @@ def _page(params: dict[str, str], *, error: str = "", fatal: bool = False,
     <button type="submit" id="signin">Sign In</button>
   </form>
   <p class="hint">Sandbox accounts: extensions 101&ndash;105, password
-  <code>{esc(config.PASSWORD)}</code> (see <a href="/sandbox/">the sandbox console</a>).</p>"""
+  <code>{esc(config.PASSWORD)}</code> (see <a href="/sandbox/">the sandbox console</a>);
+  201&ndash;202 belong to another account.</p>"""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in - RingCentral sandbox</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -1,4 +1,10 @@
-"""The seeded account: what a fresh sandbox knows before anyone signs in."""
+"""The seeded accounts: what a fresh sandbox knows before anyone signs in.
+
+The main account (``config.ACCOUNT_ID``) is the one the product is configured for. A second,
+unrelated account (``OTHER_ACCOUNT_ID``) lives on the same platform, as any other RingCentral
+customer does: its users can sign in and read their own extension, and nothing of the main
+account ever lists them. It exists so that tests can try to get in from the wrong account.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,13 @@ APP_SCOPE = (
 )
 # What an admin user may do beyond their own extension.
 ADMIN_PERMISSIONS = ("ReadCompanyCallLog", "ReadCompanyPresence", "ReadCompanyCallRecording")
+
+# Another customer on the same platform: its own account id, extensions, numbers and emails.
+OTHER_ACCOUNT_ID = "400000002"
+_OTHER_PEOPLE = [
+    ("201", "Grace", "Hopper", True),
+    ("202", "Alan", "Turing", False),
+]
 
 _PEOPLE = [
     ("101", "Olivia", "Bennett", True),
@@ -40,6 +53,7 @@ class Extension:
     # Monotonic per extension, like the platform's presence ``sequence``.
     sequence: int = 0
     jwt: str = field(default="", repr=False)
+    account_id: str = config.ACCOUNT_ID
 
     @property
     def name(self) -> str:
@@ -55,6 +69,7 @@ class Extension:
             "email": self.email,
             "direct_number": self.direct_number,
             "is_admin": self.is_admin,
+            "account_id": self.account_id,
             "password": self.password,
             "jwt": self.jwt,
             "sign_in": {
@@ -135,3 +150,31 @@ def seed_extensions() -> dict[str, Extension]:
         ext.jwt = jwt_credential(ext.id)
         extensions[ext.id] = ext
     return extensions
+
+
+def seed_other_account() -> dict[str, Extension]:
+    """The second account's extensions (``OTHER_ACCOUNT_ID``), keyed by extension id."""
+    extensions: dict[str, Extension] = {}
+    for number, first, last, admin in _OTHER_PEOPLE:
+        ext = Extension(
+            id=f"500000{number}",
+            number=number,
+            first_name=first,
+            last_name=last,
+            email=f"{first.lower()}.{last.lower()}@other.example.com",
+            direct_number=f"+14155550{number}",
+            is_admin=admin,
+            password=config.PASSWORD,
+            account_id=OTHER_ACCOUNT_ID,
+        )
+        extensions[ext.id] = ext
+    return extensions
+
+
+def other_account_login(extensions: dict[str, Extension], username: str) -> Extension | None:
+    """Sign-in name of a second-account user: extension number or email."""
+    raw = username.strip().lower()
+    for ext in extensions.values():
+        if raw in (ext.number, ext.email):
+            return ext
+    return None

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crm_cti.sandbox import config
-from crm_cti.sandbox.seed import Extension, seed_extensions
+from crm_cti.sandbox.seed import Extension, seed_extensions, seed_other_account
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -200,6 +200,9 @@ class SandboxState:
         self.account_id = config.ACCOUNT_ID
         self.main_number = config.MAIN_NUMBER
         self.extensions: dict[str, Extension] = seed_extensions()
+        # Users of another account on the same platform: they can sign in and read their own
+        # extension, and appear in nothing of this account (seed.OTHER_ACCOUNT_ID).
+        self.other_account: dict[str, Extension] = seed_other_account()
         self.tokens: list[TokenRecord] = []
         self.by_access: dict[str, TokenRecord] = {}
         self.by_refresh: dict[str, TokenRecord] = {}

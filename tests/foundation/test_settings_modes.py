@@ -43,11 +43,21 @@ def test_embedded_mode_generates_keys_once_and_keeps_them(tmp_path):
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0, "key files are private"
 
 
+# Distributed mode refuses to start without these (tests/security/
+# test_distributed_mode_refuses_to_start_without_shared_keys.py).
+DEPLOYMENT = {
+    "SECRET_KEY": "a-shared-secret-key-for-these-tests-only-0123456789-xyz",
+    "TOKEN_ENCRYPTION_KEY": "kR6Yt2h0mVZ0o8uZ1oJ6f2nQ3p0cL9bq4vX5sYw7aE8=",
+    "RC_ACCOUNT_ID": "400000001",
+}
+
+
 def test_database_and_redis_urls_give_distributed_mode(tmp_path):
     env = clean_env(
         VAR_DIR=str(tmp_path),
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/crm_cti",
         REDIS_URL="redis://127.0.0.1:6379/0",
+        **DEPLOYMENT,
     )
     s = settings_in_subprocess(env, *NAMES)
     assert s["RUN_MODE"] == "distributed"
@@ -65,6 +75,7 @@ def test_check_deploy_is_clean_in_distributed_mode_with_debug_off(tmp_path):
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/crm_cti",
         REDIS_URL="redis://127.0.0.1:6379/0",
         DJANGO_SETTINGS_MODULE="crm_cti.settings",
+        **DEPLOYMENT,
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -112,6 +112,10 @@ def test_a_penalty_seen_by_one_process_stops_another(redis_url, settings):
         "DJANGO_SETTINGS_MODULE": "crm_cti.settings",
         "REDIS_URL": redis_url,
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused",
+        # Distributed mode refuses to start without its shared keys and account.
+        "SECRET_KEY": settings.SECRET_KEY,
+        "TOKEN_ENCRYPTION_KEY": settings.TOKEN_ENCRYPTION_KEY,
+        "RC_ACCOUNT_ID": settings.RC_ACCOUNT_ID or "400000001",
     }
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60

@@ -1,6 +1,7 @@
 """``manage.py rcsandbox_call`` drives a running sandbox from the command line."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -8,8 +9,10 @@ from tests.support.sandbox import REPO, SandboxProcess
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
+    # A sandbox tool, not a crm_cti process: no database or Redis (nor crm_cti's keys).
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     return subprocess.run([sys.executable, str(REPO / "manage.py"), "rcsandbox_call", *args],
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_rcsandbox_call_starts_a_scenario(fresh_sandbox: SandboxProcess) -> None:

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.support.people import call_make, contact_make
 
@@ -96,6 +97,8 @@ def test_check_deploy_is_clean_in_distributed_mode():
         or "postgres://postgres@127.0.0.1:5432/crm_cti",
         "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "RC_ACCOUNT_ID": "400000001",
         "ALLOWED_HOSTS": "crm.example.com",
     }
     for name in ("DEBUG", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",

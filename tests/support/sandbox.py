@@ -149,7 +149,10 @@ class SandboxProcess:
 
 def sandbox_start(extra_env: dict[str, str] | None = None, timeout: float = 60.0) -> SandboxProcess:
     port = free_port()
-    env = {**os.environ, "SANDBOX_LOG_LEVEL": "warning", **(extra_env or {})}
+    # The sandbox stands for RingCentral, not for a crm_cti process: it runs without the
+    # deployment's database and Redis (distributed mode would demand crm_cti's keys).
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({"SANDBOX_LOG_LEVEL": "warning", **(extra_env or {})})
     handle, log_name = tempfile.mkstemp(prefix="rcsandbox-", suffix=".log")
     with os.fdopen(handle, "wb") as log_file:
         # The child keeps its own copy of the descriptor; the log outlives this block.

@@ -44,6 +44,17 @@ def database_url_for_tests() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{d['NAME']}"
 
 
+def pytest_configure(config) -> None:
+    """The product under test serves the sandbox's main account, as the demo does: sign-ins
+    from any other account are refused (RC_ACCOUNT_ID), here and in every process started."""
+    from django.conf import settings
+
+    from crm_cti.sandbox.config import ACCOUNT_ID
+
+    if not settings.RC_ACCOUNT_ID:
+        settings.RC_ACCOUNT_ID = ACCOUNT_ID
+
+
 def process_env(**extra: str) -> dict[str, str]:
     """Environment for a product subprocess: the test's own settings, served over plain HTTP."""
     from django.conf import settings
@@ -58,6 +69,7 @@ def process_env(**extra: str) -> dict[str, str]:
         CSRF_COOKIE_SECURE="false",
         TOKEN_ENCRYPTION_KEY=settings.TOKEN_ENCRYPTION_KEY,
         SECRET_KEY=settings.SECRET_KEY,
+        RC_ACCOUNT_ID=settings.RC_ACCOUNT_ID,
         PYTHONUNBUFFERED="1",
     )
     if settings.REDIS_URL:

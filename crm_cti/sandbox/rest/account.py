@@ -41,7 +41,8 @@ def extension_body(ctx: Ctx, ext: Extension) -> dict[str, Any]:
     return {
         "id": int(ext.id),
         "uri": extension_uri(ctx, ext),
-        "account": {"id": ctx.state.account_id, "uri": account_uri(ctx)},
+        "account": {"id": ext.account_id,
+                    "uri": ctx.url(f"/restapi/v1.0/account/{ext.account_id}")},
         "contact": {
             "firstName": ext.first_name,
             "lastName": ext.last_name,
