@@ -368,6 +368,15 @@ CALLLOG_REFRESH_SECONDS = env.int("CALLLOG_REFRESH_SECONDS", default=300)
 # Recordings one user may be streaming at once (a player seeking opens a new request and
 # drops the old one); past this the proxy answers 429.
 RECORDING_MAX_STREAMS_PER_USER = env.int("RECORDING_MAX_STREAMS_PER_USER", default=3)
+# A contact import pending or running but not updated for this long lost its task (broker
+# restarted, worker killed): the sweep (every minute) starts it again where it stopped. One
+# that was started this many times without finishing is marked failed instead.
+CONTACT_IMPORT_SWEEP_AFTER_SECONDS = env.int("CONTACT_IMPORT_SWEEP_AFTER_SECONDS", default=120)
+CONTACT_IMPORT_MAX_ATTEMPTS = env.int("CONTACT_IMPORT_MAX_ATTEMPTS", default=5)
+CELERY_BEAT_SCHEDULE["crm-contact-imports-sweep"] = {
+    "task": "crm.contact_imports_sweep",
+    "schedule": 60.0,
+}
 if REDIS_URL:
     # redis-py 8 reads with a 5 s socket timeout by default, exactly channels_redis's 5 s
     # BZPOPMIN: an idle /ws/agent/ consumer then dies now and then with "Timeout reading".

@@ -11,8 +11,21 @@ from django.urls import URLPattern, path, reverse
 
 from crm_cti.crm.forms import ContactImportForm
 from crm_cti.crm.importing import contact_import_create
-from crm_cti.crm.models import Contact, ContactImport, ContactPhone
+from crm_cti.crm.models import Contact, ContactChange, ContactImport, ContactPhone
 from crm_cti.crm.phones import InvalidPhoneNumber, normalize_e164
+from crm_cti.crm.services import contact_change_record, contact_delete, contact_snapshot
+
+# The admin saves the contact (save_model) and then its numbers (save_related): the state
+# before both is kept on the request between the two, for the audit entry.
+_BEFORE = "_crm_contact_before"
+
+
+def _changes_text(changes: dict) -> str:
+    parts = []
+    for name, (before, after) in (changes or {}).items():
+        shown = [", ".join(v) if isinstance(v, list) else str(v or "—") for v in (before, after)]
+        parts.append(f"{name}: {shown[0][:80]} → {shown[1][:80]}")
+    return "; ".join(parts)
 
 
 class ContactPhoneInline(admin.TabularInline):
@@ -22,12 +35,59 @@ class ContactPhoneInline(admin.TabularInline):
     readonly_fields = ("e164",)
 
 
+class ContactChangeInline(admin.TabularInline):
+    """The contact's audit trail, read-only, newest first."""
+
+    model = ContactChange
+    fields = ("created_at", "changed_by", "source", "action", "what_changed")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "change"
+    verbose_name_plural = "History of changes"
+
+    @admin.display(description="What changed")
+    def what_changed(self, obj: ContactChange) -> str:
+        return _changes_text(obj.changes)
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
     list_display = ("full_name", "company", "title", "email", "numbers", "updated_at")
     search_fields = ("first_name", "last_name", "company", "email", "phones__e164")
     list_filter = ("company",)
-    inlines = [ContactPhoneInline]
+    inlines = [ContactPhoneInline, ContactChangeInline]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[override]
+        before = None
+        if change and obj.pk:
+            stored = Contact.objects.filter(pk=obj.pk).first()
+            before = contact_snapshot(stored) if stored else None
+        setattr(request, _BEFORE, before)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[override]
+        super().save_related(request, form, formsets, change)
+        contact_change_record(
+            contact=form.instance,
+            before=getattr(request, _BEFORE, None),
+            after=contact_snapshot(form.instance),
+            changed_by=request.user,
+            source="admin",
+        )
+
+    def delete_model(self, request, obj):  # type: ignore[override]
+        contact_delete(contact=obj, changed_by=request.user, source="admin")
+
+    def delete_queryset(self, request, queryset):  # type: ignore[override]
+        for contact in queryset:
+            contact_delete(contact=contact, changed_by=request.user, source="admin")
     change_list_template = "admin/crm/contact/change_list.html"
 
     @admin.display(description="Numbers")
@@ -128,4 +188,31 @@ class ContactImportAdmin(admin.ModelAdmin):
     exclude = ("content",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(ContactChange)
+class ContactChangeAdmin(admin.ModelAdmin):
+    """Every contact change, searchable: who changed which numbers, when."""
+
+    list_display = ("created_at", "contact_name", "who", "source", "action", "what_changed")
+    list_filter = ("action", "source")
+    search_fields = ("contact_name", "changed_by__username", "changed_by__first_name",
+                     "changed_by__last_name")
+    readonly_fields = ("created_at", "contact", "contact_name", "changed_by", "source",
+                       "action", "what_changed")
+    exclude = ("changes",)
+    list_select_related = ("changed_by",)
+
+    @admin.display(description="What changed")
+    def what_changed(self, obj: ContactChange) -> str:
+        return _changes_text(obj.changes)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

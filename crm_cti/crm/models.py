@@ -81,6 +81,11 @@ class ContactImport(models.Model):
     row_errors = models.JSONField(default=list, blank=True)
     failure = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Saved with every committed batch of rows: an unfinished import not updated for a while
+    # lost its task (broker restarted, worker killed) and the sweep starts it again.
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Runs started; an import that keeps killing its worker is given up after a few.
+    attempts = models.PositiveIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -98,3 +103,44 @@ class ContactImport(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ContactChange(models.Model):
+    """Who changed a contact, when, and what: the numbers decide every agent's pops.
+
+    ``changes`` maps each field that changed to ``[before, after]``; ``phones`` is the list
+    of the contact's numbers (``"+16505550100 (work)"``). Kept when the contact is deleted.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        DELETED = "deleted", "Deleted"
+
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes"
+    )
+    # The contact's name at the time, so the trail still reads after a delete.
+    contact_name = models.CharField(max_length=201, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # Where the change was made: "contact page", "pop card", "admin", "CSV import", ...
+    source = models.CharField(max_length=40, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.contact_name or 'contact'} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self) -> str:
+        if self.changed_by is None:
+            return f"system ({self.source})" if self.source else "system"
+        user = self.changed_by
+        return user.get_full_name() or user.get_username()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from crm_cti.crm.models import Contact
+from crm_cti.crm.models import Contact, ContactChange
 from crm_cti.crm.phones import try_normalize_e164
 
 _DIGITS = re.compile(r"\D+")
@@ -41,3 +42,34 @@ def contact_search(q: str = "") -> QuerySet[Contact]:
         phone_q |= Q(phones__e164=e164)
     return qs.filter(phone_q).distinct().order_by("last_name", "first_name", "id")
 
+
+
+FIELD_LABELS = {
+    "first_name": "First name", "last_name": "Last name", "company": "Company",
+    "title": "Title", "email": "E-mail", "notes": "Notes", "phones": "Phone numbers",
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value) if value not in (None, "") else "—"
+
+
+def contact_changes(*, contact: Contact, limit: int = 50) -> list[dict[str, Any]]:
+    """The contact's audit trail, newest first, in the shape the contact page shows."""
+    entries = ContactChange.objects.filter(contact=contact).select_related("changed_by")
+    return [
+        {
+            "at": change.created_at,
+            "who": change.who,
+            "source": change.source,
+            "action": change.get_action_display(),
+            "fields": [
+                {"label": FIELD_LABELS.get(name, name), "before": _shown(before),
+                 "after": _shown(after)}
+                for name, (before, after) in change.changes.items()
+            ],
+        }
+        for change in entries[:limit]
+    ]

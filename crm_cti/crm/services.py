@@ -3,15 +3,61 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db import transaction
 
-from crm_cti.crm.models import Contact, ContactPhone
+from crm_cti.crm.models import Contact, ContactChange, ContactPhone
 from crm_cti.crm.phones import InvalidPhoneNumber, normalize_e164
 
 PhoneSpec = tuple[str, str]  # (label, raw number as typed)
 
 CONTACT_FIELDS = ("first_name", "last_name", "company", "title", "email", "notes")
+Snapshot = dict[str, Any]
+
+
+def contact_snapshot(contact: Contact) -> Snapshot:
+    """What the audit trail compares: the contact's fields and its numbers, read from the
+    database (a prefetched list of numbers may be stale)."""
+    snapshot: Snapshot = {name: getattr(contact, name) for name in CONTACT_FIELDS}
+    phones = ContactPhone.objects.filter(contact_id=contact.pk).order_by("e164")
+    snapshot["phones"] = [f"{p.e164} ({p.label})" for p in phones] if contact.pk else []
+    return snapshot
+
+
+def contact_change_record(
+    *,
+    contact: Contact,
+    before: Snapshot | None,
+    after: Snapshot | None,
+    changed_by: Any = None,
+    source: str = "",
+) -> ContactChange | None:
+    """Write one audit entry (``before`` None: created; ``after`` None: deleted) with the
+    fields that differ; nothing when nothing changed."""
+    empty: Snapshot = {name: "" for name in CONTACT_FIELDS} | {"phones": []}
+    old, new = before or empty, after or empty
+    changes = {
+        name: [old.get(name), new.get(name)]
+        for name in (*CONTACT_FIELDS, "phones")
+        if old.get(name) != new.get(name)
+    }
+    if before is not None and after is not None and not changes:
+        return None
+    action = (
+        ContactChange.Action.CREATED if before is None
+        else ContactChange.Action.DELETED if after is None
+        else ContactChange.Action.UPDATED
+    )
+    user = changed_by if changed_by is not None and getattr(changed_by, "pk", None) else None
+    return ContactChange.objects.create(
+        contact=contact if contact.pk else None,
+        contact_name=contact.full_name[:201],
+        changed_by=user,
+        source=source[:40],
+        action=action,
+        changes=changes,
+    )
 
 
 class ContactValidationError(ValueError):
@@ -63,8 +109,11 @@ def contact_create(
     email: str = "",
     notes: str = "",
     phones: Iterable[PhoneSpec] = (),
+    changed_by: Any = None,
+    source: str = "",
 ) -> Contact:
-    """Create a contact with its numbers. Raises ContactValidationError on a bad number."""
+    """Create a contact with its numbers (and its audit entry: ``changed_by`` the user, or
+    None for the system; ``source`` where). Raises ContactValidationError on a bad number."""
     fields = {
         "first_name": first_name.strip(),
         "last_name": last_name.strip(),
@@ -80,17 +129,28 @@ def contact_create(
         ContactPhone(contact=contact, label=label, raw=raw, e164=e164)
         for label, raw, e164 in normalized
     )
+    contact_change_record(
+        contact=contact, before=None, after=contact_snapshot(contact),
+        changed_by=changed_by, source=source,
+    )
     return contact
 
 
 @transaction.atomic
 def contact_update(
-    *, contact: Contact, phones: Iterable[PhoneSpec] | None = None, **fields: str
+    *,
+    contact: Contact,
+    phones: Iterable[PhoneSpec] | None = None,
+    changed_by: Any = None,
+    source: str = "",
+    **fields: str,
 ) -> Contact:
-    """Update the given fields; ``phones`` (when given) replaces the contact's numbers."""
+    """Update the given fields; ``phones`` (when given) replaces the contact's numbers. The
+    audit trail gets what changed, by whom (``changed_by``; None for the system)."""
     unknown = set(fields) - set(CONTACT_FIELDS)
     if unknown:
         raise TypeError(f"unknown contact fields: {sorted(unknown)}")
+    before = contact_snapshot(contact)
     for name, value in fields.items():
         setattr(contact, name, value.strip() if name != "notes" else value)
     normalized = _normalized_phones(phones) if phones is not None else None
@@ -110,5 +170,19 @@ def contact_update(
             elif (phone.label, phone.raw) != (label, raw):
                 phone.label, phone.raw = label, raw
                 phone.save(update_fields=["label", "raw"])
+    contact_change_record(
+        contact=contact, before=before, after=contact_snapshot(contact),
+        changed_by=changed_by, source=source,
+    )
     return contact
+
+
+@transaction.atomic
+def contact_delete(*, contact: Contact, changed_by: Any = None, source: str = "") -> None:
+    """Delete a contact; the audit entry (with everything it held) stays."""
+    contact_change_record(
+        contact=contact, before=contact_snapshot(contact), after=None,
+        changed_by=changed_by, source=source,
+    )
+    contact.delete()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from crm_cti.crm.importing import contact_import_run
+from crm_cti.crm.importing import contact_import_run, contact_imports_sweep
 from crm_cti.crm.models import ContactImport
 
 
@@ -14,3 +14,8 @@ def contact_import_process(import_id: int) -> None:
     if contact_import is None or contact_import.is_finished:
         return
     contact_import_run(contact_import=contact_import)
+
+
+@shared_task(name="crm.contact_imports_sweep")
+def contact_imports_sweep_task() -> int:
+    return contact_imports_sweep()

@@ -18,12 +18,13 @@ from crm_cti.crm.forms import (
     phones_from_formset,
 )
 from crm_cti.crm.models import Contact
-from crm_cti.crm.selectors import contact_search
+from crm_cti.crm.selectors import contact_changes, contact_search
 from crm_cti.crm.services import ContactValidationError, contact_create, contact_update
 from crm_cti.dashboard.access import agent_for, calls_visible_to
 
 CONTACTS_PER_PAGE = 50
 TIMELINE_LIMIT = 100
+CHANGES_LIMIT = 50
 
 
 @login_required
@@ -60,6 +61,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
             "calls": calls,
             "sms_numbers": agent.sms_numbers if agent else [],
             "phones": list(contact.phones.all()),
+            "changes": contact_changes(contact=contact, limit=CHANGES_LIMIT),
         },
     )
 
@@ -85,10 +87,11 @@ def _save_contact(
         return None, form, formset
     phones = phones_from_formset(formset)
     try:
+        who = {"changed_by": request.user, "source": "contact page"}
         if contact is None:
-            saved = contact_create(**form.cleaned_data, phones=phones)
+            saved = contact_create(**form.cleaned_data, phones=phones, **who)
         else:
-            saved = contact_update(contact=contact, phones=phones, **form.cleaned_data)
+            saved = contact_update(contact=contact, phones=phones, **form.cleaned_data, **who)
     except ContactValidationError as exc:
         for field, errors in exc.errors.items():
             for error in errors:
@@ -138,6 +141,8 @@ def contact_quick_create(request: HttpRequest) -> JsonResponse:
             last_name=data["last_name"],
             company=data["company"],
             phones=[(data["label"], data["phone"])],
+            changed_by=request.user,
+            source="pop card",
         )
     except ContactValidationError as exc:
         errors = {k: [{"message": m} for m in v] for k, v in exc.errors.items()}

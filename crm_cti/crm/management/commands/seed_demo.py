@@ -103,11 +103,13 @@ class Command(BaseCommand):
                 fields = {"first_name": first, "last_name": last, "company": company,
                           "title": title, "email": email}
                 if contact is None:
-                    contact_create(**fields, phones=phones)
+                    contact_create(**fields, phones=phones, source="demo seed")
                     created += 1
                 else:
                     current = [(p.label, p.raw) for p in contact.phones.all()]
-                    contact_update(contact=contact, phones=current + phones, **fields)
+                    contact_update(
+                        contact=contact, phones=current + phones, source="demo seed", **fields
+                    )
                     updated += 1
         self.stdout.write(
             self.style.SUCCESS(f"Demo contacts: {created} created, {updated} already there.")
