@@ -270,6 +270,18 @@ class Stack:
         assert self.worker is not None
         self.worker.kill()
 
+    def stop_web(self) -> None:
+        """The web process goes away: the webhook address stops answering."""
+        assert self.app is not None
+        self.app.process.stop()
+
+    def start_web(self) -> None:
+        """The web process again, on the same address (subscriptions point at it)."""
+        assert self.app is not None
+        self.app.process.start()
+        wait_until(lambda: requests.get(self.url + "/healthz", timeout=2).status_code
+                   in (200, 503), timeout=30, what="the web process to answer again")
+
     def supervise(self) -> None:
         """Restart the worker or beat whenever it exits, as a process supervisor does
         (docker-compose ``restart: unless-stopped``, systemd ``Restart=always``)."""
@@ -475,6 +487,24 @@ def deliver_burst(url: str, token: str, payloads: list[dict[str, Any]], *, per_s
 
 
 # ------------------------------------------------------------------------------ browser
+
+
+def http_sign_in(app_url: str, username: str) -> requests.Session:
+    """Sign in with RingCentral on a running web process, as a browser does (its
+    /auth/start/, the sandbox's sign-in form, its callback); returns the signed-in session,
+    with a CSRF token for POSTs."""
+    from tests.accounts.signin_helpers import authorize_in_sandbox
+
+    session = requests.Session()
+    start = session.get(app_url + "/auth/start/", allow_redirects=False, timeout=10)
+    assert start.status_code == 302, start.text[:500]
+    callback = authorize_in_sandbox(start.headers["Location"], username=username)
+    done = session.get(callback, allow_redirects=False, timeout=10)
+    assert done.status_code == 302 and "/auth/" not in done.headers["Location"], (
+        done.status_code, done.text[:500])
+    session.cookies.set(settings.CSRF_COOKIE_NAME, "x" * 32)
+    session.headers.update({"X-CSRFToken": "x" * 32, "Referer": app_url + "/"})
+    return session
 
 
 def session_cookie_for(user: Any) -> str:
