@@ -142,3 +142,21 @@ def test_an_entry_whose_appliers_all_died_is_given_up_after_as_many_deliveries(
     assert "delivered 3 times" in stored.error
     assert client_.xpending(stream, applier.GROUP)["pending"] == 0
     assert not Call.objects.exists()
+
+
+def test_where_events_are_tasks_only_the_failing_event_waits(webhook, refused_caller_name,
+                                                             settings):
+    """Embedded mode (and eager Celery): an event is a ``telephony.event_process`` task,
+    which applies its extension's pending events; a failing one is set apart the same way."""
+    settings.EVENT_MAX_ATTEMPTS = 2
+    sub = webhook.subscription
+    poison = _event(sub, EXT_A, 1, "Ringing", "poison", name=POISON_NAME)
+    assert webhook.post(poison).status_code == 200
+    assert TelephonyEvent.objects.get(uuid=poison["uuid"]).attempts == 1
+    assert webhook.post(_event(sub, EXT_A, 2, "Ringing", "a-next")).status_code == 200
+    assert Call.objects.get(session_id="a-next").state == Call.State.RINGING
+    bad = TelephonyEvent.objects.get(uuid=poison["uuid"])
+    assert bad.outcome == TelephonyEvent.Outcome.FAILED and "failed 2 times" in bad.error
+    assert webhook.post(_event(sub, EXT_A, 3, "CallConnected", "a-next")).status_code == 200
+    assert Call.objects.get(session_id="a-next").state == Call.State.CONNECTED
+    assert not TelephonyEvent.objects.filter(processed_at__isnull=True).exists()
