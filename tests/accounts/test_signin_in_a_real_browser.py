@@ -1,6 +1,6 @@
 """Sign-in with RingCentral end to end in headless Chromium: our page, the sandbox's
-RingCentral sign-in page, back to the dashboard as the agent; the banner's sign-in link
-after the session died; sign-out."""
+RingCentral sign-in page, back to the dashboard as the agent; back to the sign-in page
+after the RingCentral session died, and where they were once signed in again; sign-out."""
 
 from __future__ import annotations
 
@@ -44,20 +44,19 @@ def test_sign_in_lands_on_the_dashboard_as_the_agent(page, live_app, rc):
     assert not RingCentralToken.objects.filter(agent=agent).exists()
 
 
-def test_banner_link_signs_the_agent_back_in_where_they_were(page, live_app, rc):
+def test_a_dead_session_sends_the_agent_to_sign_in_and_back_where_they_were(page, live_app, rc):
     page.goto("/auth/signin/?next=/contacts/")
     page.click("#signin-ringcentral")
     ringcentral_signin(page, rc, extension="104")
     page.wait_for_url(f"{live_app.url}/contacts/")
-    assert page.locator(".signin-banner").count() == 0
 
+    # The RingCentral session died: no data page until they sign in again.
     Agent.objects.filter(rc_extension_id="400000104").update(needs_signin=True)
     page.reload()
-    banner = page.locator(".signin-banner")
-    assert banner.is_visible()
-    banner.get_by_role("link", name="Sign in with RingCentral").click()
+    page.wait_for_url(f"{live_app.url}/auth/signin/?next=%2Fcontacts%2F")
+    assert "Your RingCentral session has ended" in page.locator("main").inner_text()
+    page.click("#signin-ringcentral")
     ringcentral_signin(page, rc, extension="104")
 
     page.wait_for_url(f"{live_app.url}/contacts/")
-    assert page.locator(".signin-banner").count() == 0
     assert Agent.objects.get(rc_extension_id="400000104").needs_signin is False

@@ -50,8 +50,10 @@ def test_revoked_token(rc, client):
         assert services.call_log_fetch(scope_key=f"agent:{agent.pk}") is None
         services.subscriptions_maintain()
         services.reconcile_all()
-    page = client.get("/")
+    # Their session ended with the RingCentral one: the page sends them to sign in.
+    page = client.get("/", follow=True)
     assert page.status_code == 200
+    assert page.redirect_chain[-1][0].startswith("/auth/signin/")
     assert "sign in" in page.content.decode().lower()
     assert _platform_requests(rc) == settled, "no request after the failed refresh"
 

@@ -37,6 +37,11 @@ class Command(BaseCommand):
         env.setdefault("RC_REDIRECT_URI", f"{app_url}/auth/callback/")
         # A trial on this machine: Django's debug pages help, and mask every credential.
         env.setdefault("DEBUG", "true")
+        if env["RC_SERVER_URL"] == sandbox_url:
+            # The demo starts the sandbox, so it knows its account: only its users get in.
+            from crm_cti.sandbox.config import ACCOUNT_ID
+
+            env.setdefault("RC_ACCOUNT_ID", ACCOUNT_ID)
         env["APP_PORT"] = str(port)
         children: list[subprocess.Popen] = []
 
