@@ -1,8 +1,14 @@
-"""Health checks behind ``GET /healthz``: each one really exercises its dependency."""
+"""Health checks behind ``GET /healthz``: each one really exercises its dependency.
+
+``/healthz`` is public (load balancers ask it), so what it shows of a check is ``ok`` and a
+``detail`` that is the backend's name, or just ``failed``: exception text names hosts, ports
+and users. The error itself is logged and shown on the operations page (``error``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -13,13 +19,22 @@ from django.db import connection
 
 from crm_cti.celery import app as celery_app
 
+logger = logging.getLogger(__name__)
+
 CHECK_TIMEOUT_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
 class CheckResult:
     ok: bool
-    detail: str
+    detail: str  # public: the backend that answered, or "failed"
+    error: str = ""  # for admins only: why it failed
+
+
+def _failed(name: str, exc: BaseException) -> CheckResult:
+    error = f"{type(exc).__name__}: {exc}"
+    logger.warning("health check %s failed: %s", name, error)
+    return CheckResult(False, "failed", error[:500])
 
 
 def check_database() -> CheckResult:
@@ -28,7 +43,7 @@ def check_database() -> CheckResult:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:
-        return CheckResult(False, f"{type(exc).__name__}: {exc}")
+        return _failed("database", exc)
     return CheckResult(True, connection.vendor)
 
 
@@ -47,7 +62,7 @@ def check_channel_layer() -> CheckResult:
     try:
         backend = async_to_sync(_channel_round_trip)()
     except Exception as exc:
-        return CheckResult(False, f"{type(exc).__name__}: {exc}")
+        return _failed("channel_layer", exc)
     return CheckResult(True, backend)
 
 
@@ -63,7 +78,7 @@ def check_broker() -> CheckResult:
             conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
             conn.default_channel.client.ping()
     except Exception as exc:
-        return CheckResult(False, f"{type(exc).__name__}: {exc}")
+        return _failed("broker", exc)
     return CheckResult(True, "redis")
 
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from crm_cti.dashboard.access import is_admin
+from crm_cti.ops.health import run_checks
 from crm_cti.ops.selectors import (
     activity_per_minute,
     agents_with_tokens,
@@ -41,5 +42,7 @@ def operations(request: HttpRequest) -> HttpResponse:
             "queues": queue_depth(),
             "errors": recent_errors(),
             "chart": chart_bars(series),
+            # /healthz says only ok or failed to the public; why is shown here.
+            "health": run_checks(),
         },
     )
