@@ -176,8 +176,8 @@ class Applier:
         mine = {
             row["message_id"]
             for row in client.xpending_range(
-                stream_key(), GROUP, min=min(ids), max=max(ids), count=len(ids) + 100,
-                consumername=self.consumer,
+                stream_key(), GROUP, min=min(ids, key=_id_order), max=max(ids, key=_id_order),
+                count=len(ids) + 100, consumername=self.consumer,
             )
         }
         self._retry = [entry for entry in self._retry if entry[0] in mine]
@@ -219,8 +219,8 @@ class Applier:
         delivered = {
             row["message_id"]: int(row["times_delivered"])
             for row in client.xpending_range(
-                stream_key(), GROUP, min=min(ids), max=max(ids), count=len(ids) + 100,
-                consumername=self.consumer,
+                stream_key(), GROUP, min=min(ids, key=_id_order), max=max(ids, key=_id_order),
+                count=len(ids) + 100, consumername=self.consumer,
             )
         }
         worn = [entry for entry in entries if delivered.get(entry[0], 0) > limit]
@@ -298,6 +298,11 @@ class Applier:
         pipe.xack(stream_key(), GROUP, *entry_ids)
         pipe.xdel(stream_key(), *entry_ids)
         pipe.execute()
+
+
+def _id_order(entry_id: bytes) -> tuple[int, ...]:
+    # Stream ids are "<ms>-<seq>": "5-10" comes after "5-9", which bytes compare otherwise.
+    return tuple(int(part) for part in entry_id.split(b"-"))
 
 
 def _event_id(fields: dict[bytes, bytes]) -> int | None:
