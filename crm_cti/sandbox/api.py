@@ -59,7 +59,7 @@ class Ctx:
             return {}
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise ApiError(
                 400, "CMN-103", "JSON can't be parsed", top_code="InvalidParameter"
             ) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from crm_cti.sandbox.state import Call, Leg, SandboxState, iso, now
@@ -230,9 +230,16 @@ def parse_datetime(raw: str) -> float:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    try:
+        return parsed.timestamp()
+    except (OverflowError, OSError):  # year 1 with a positive offset is before datetime.min
+        raise ValueError(raw) from None
 
 
-def default_date_from() -> float:
-    return (datetime.now(UTC) - timedelta(days=7)).timestamp()
+# The spec (CallLogDateFrom): "The default value is `dateTo` minus 24 hours".
+DEFAULT_WINDOW_SECONDS = 24 * 3600
+
+
+def default_date_from(date_to: float) -> float:
+    return date_to - DEFAULT_WINDOW_SECONDS
 

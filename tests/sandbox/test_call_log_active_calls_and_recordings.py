@@ -9,6 +9,8 @@ from tests.support.sandbox import SandboxProcess
 
 EXT_LOG = "/restapi/v1.0/account/~/extension/~/call-log"
 ACCOUNT_LOG = "/restapi/v1.0/account/~/call-log"
+# Injected history spans days; the call log's default window is the last 24 hours.
+SINCE = {"dateFrom": "2020-01-01T00:00:00Z"}
 
 
 @pytest.fixture
@@ -96,47 +98,59 @@ def test_filters_views_and_paging(fast: SandboxProcess, agent: httpx.Client,
                                   admin: httpx.Client) -> None:
     fast.inject_call_log("102", 25, seed=7, numbers=["+16504445567", "+14155550100"])
     fast.inject_call_log("103", 5, seed=8)
-    everything = agent.get(EXT_LOG, params={"perPage": 1000}).json()["records"]
+    everything = agent.get(EXT_LOG, params={"perPage": 1000, **SINCE}).json()["records"]
     assert len(everything) == 25
     assert [r["startTime"] for r in everything] == sorted(
         (r["startTime"] for r in everything), reverse=True)
-    page1 = agent.get(EXT_LOG, params={"perPage": 10}).json()
+    page1 = agent.get(EXT_LOG, params={"perPage": 10, **SINCE}).json()
     assert page1["paging"] == {"page": 1, "perPage": 10, "pageStart": 0, "pageEnd": 9}
     assert "nextPage" in page1["navigation"] and "previousPage" not in page1["navigation"]
     page3 = agent.get(page1["navigation"]["nextPage"]["uri"].replace("page=2", "page=3")).json()
     assert page3["paging"]["pageStart"] == 20 and len(page3["records"]) == 5
     assert "nextPage" not in page3["navigation"]
-    inbound = agent.get(EXT_LOG, params={"direction": "Inbound", "perPage": 1000}).json()
+    inbound = agent.get(EXT_LOG, params={"direction": "Inbound", "perPage": 1000, **SINCE}).json()
     assert {r["direction"] for r in inbound["records"]} == {"Inbound"}
     by_number = agent.get(EXT_LOG, params={"phoneNumber": "16504445567",
-                                           "perPage": 1000}).json()["records"]
+                                           "perPage": 1000, **SINCE}).json()["records"]
     assert by_number and all("+16504445567" in (r["from"].get("phoneNumber"),
                                                  r["to"].get("phoneNumber"))
                              for r in by_number)
-    detailed = agent.get(EXT_LOG, params={"view": "Detailed", "perPage": 1}).json()
+    detailed = agent.get(EXT_LOG, params={"view": "Detailed", "perPage": 1, **SINCE}).json()
     assert detailed["records"][0]["legs"][0]["legType"]
     assert "legs" not in everything[0]
     item = agent.get(f"{EXT_LOG}/{everything[0]['id']}").json()
     assert item["id"] == everything[0]["id"]
-    company = admin.get(ACCOUNT_LOG, params={"perPage": 1000}).json()["records"]
+    company = admin.get(ACCOUNT_LOG, params={"perPage": 1000, **SINCE}).json()["records"]
     assert len(company) == 30
     company_item = admin.get(f"{ACCOUNT_LOG}/{everything[0]['id']}")
     assert company_item.status_code == 200
     assert agent.get(f"{EXT_LOG}/missing").status_code == 404
 
 
-def test_date_range_defaults_to_the_last_week(fast: SandboxProcess,
-                                              agent: httpx.Client) -> None:
-    fast.inject_call_log("102", 20, days=20, seed=3)
+def test_date_range_defaults_to_the_day_before_date_to(fast: SandboxProcess,
+                                                      agent: httpx.Client) -> None:
+    # The spec (CallLogDateFrom): "The default value is `dateTo` minus 24 hours".
+    fast.inject_call_log("102", 40, days=20, seed=3)
+    every = agent.get(EXT_LOG, params={"dateFrom": "2020-01-01", "perPage": 1000}).json()
     default = agent.get(EXT_LOG, params={"perPage": 1000}).json()["records"]
-    week_ago = (datetime.now(UTC) - timedelta(days=7)).isoformat()
-    assert all(r["startTime"] >= week_ago[:19] for r in default)
-    all_time = agent.get(EXT_LOG, params={"dateFrom": "2020-01-01", "perPage": 1000}).json()
-    assert len(all_time["records"]) == 20 > len(default)
-    mid = (datetime.now(UTC) - timedelta(days=10)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    older = agent.get(EXT_LOG, params={"dateFrom": "2020-01-01", "dateTo": mid,
-                                       "perPage": 1000}).json()["records"]
-    assert all(r["startTime"] <= mid for r in older)
+    day_ago = datetime.now(UTC) - timedelta(hours=24)
+
+    def started(record):
+        return datetime.fromisoformat(record["startTime"].replace("Z", "+00:00"))
+
+    # (Give or take the seconds between this test's clock and the request's.)
+    clearly_in = {r["id"] for r in every["records"] if started(r) > day_ago + timedelta(seconds=5)}
+    maybe_in = {r["id"] for r in every["records"] if started(r) > day_ago - timedelta(seconds=5)}
+    assert clearly_in <= {r["id"] for r in default} <= maybe_in
+    assert len(every["records"]) == 40 > len(default)
+    # With dateTo, the day before it.
+    date_to = started(every["records"][len(every["records"]) // 2]) + timedelta(seconds=1)
+    window = agent.get(EXT_LOG, params={
+        "dateTo": date_to.isoformat().replace("+00:00", "Z"), "perPage": 1000}).json()["records"]
+    assert window, "the middle call at least"
+    expected = {r["id"] for r in every["records"]
+                if date_to - timedelta(hours=24) <= started(r) <= date_to}
+    assert {r["id"] for r in window} == expected
 
 
 def test_bad_parameters_get_clear_errors(agent: httpx.Client) -> None:
@@ -172,3 +186,21 @@ def test_active_calls_can_lag_behind_events(fast: SandboxProcess, agent: httpx.C
     fast.config(active_calls_lag=0)
     assert len(agent.get(
         "/restapi/v1.0/account/~/extension/~/active-calls").json()["records"]) == 1
+
+
+def test_per_page_takes_max_and_clamps_what_is_over_1000(
+    fast: SandboxProcess, agent: httpx.Client,
+) -> None:
+    # The spec (PerPageWithMax): 1-1000, or "max" for up to 1000; over 1000 means 1000.
+    fast.inject_call_log("102", 3, seed=4)
+    for value in ("max", "1001", "5000", "9" * 40):
+        response = agent.get(EXT_LOG, params={"perPage": value, **SINCE})
+        assert response.status_code == 200, (value, response.text)
+        body = response.json()
+        assert body["paging"]["perPage"] == 1000, value
+        assert len(body["records"]) == 3
+        assert "perPage=1000" in body["navigation"]["firstPage"]["uri"]
+    for value in ("0", "-3", "many", "1e3"):
+        response = agent.get(EXT_LOG, params={"perPage": value})
+        assert response.status_code == 400, value
+        assert response.json()["errors"][0]["parameterName"] == "perPage"

@@ -51,7 +51,8 @@ def test_call_log_injection(fresh_sandbox: SandboxProcess) -> None:
     fresh_sandbox.config(rate_limits={"enabled": False})
     with fresh_sandbox.api("103") as agent:
         records = agent.get("/restapi/v1.0/account/~/extension/~/call-log",
-                            params={"perPage": 1000}).json()["records"]
+                            params={"dateFrom": "2020-01-01", "perPage": 1000}
+                            ).json()["records"]
     assert len(records) == 40
 
 

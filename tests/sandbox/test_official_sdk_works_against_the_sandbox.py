@@ -30,7 +30,7 @@ def test_jwt_login_and_extension(platform) -> None:
 def test_call_log_through_the_sdk(fresh_sandbox: SandboxProcess, platform) -> None:
     fresh_sandbox.inject_call_log("102", 12, seed=5)
     response = platform.get("/restapi/v1.0/account/~/extension/~/call-log",
-                            {"perPage": 5, "view": "Detailed"})
+                            {"perPage": 5, "view": "Detailed", "dateFrom": "2020-01-01"})
     body = response.json_dict()
     assert len(body["records"]) == 5 and body["paging"]["perPage"] == 5
     assert body["records"][0]["legs"]
@@ -65,3 +65,24 @@ def test_sdk_surfaces_platform_errors(fresh_sandbox: SandboxProcess, platform) -
     with pytest.raises(ringcentral.http.api_exception.ApiException) as raised:
         platform.get("/restapi/v1.0/account/~/call-log")
     assert raised.value.api_response().response().status_code == 403
+
+
+def test_mms_through_the_sdks_multipart_builder(fresh_sandbox: SandboxProcess, platform) -> None:
+    # The SDK's MMS path: multipart/form-data, the JSON in a part of its own, then the files.
+    sdk = ringcentral.SDK(fresh_sandbox.client_id, fresh_sandbox.client_secret,
+                          fresh_sandbox.url, "crm-cti-tests", "1.0")
+    builder = sdk.create_multipart_builder()
+    builder.set_body({"from": {"phoneNumber": "+16505550102"},
+                      "to": [{"phoneNumber": "+16504445567"}], "text": "The quote"})
+    builder.add(("quote.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"))
+    request = builder.request("/restapi/v1.0/account/~/extension/~/sms")
+    body = platform.send_request(request).json_dict()
+    assert body["type"] == "SMS" and body["subject"] == "The quote"
+    files = [a for a in body["attachments"] if a["type"] == "MmsAttachment"]
+    assert files == [{**files[0], "contentType": "image/png", "fileName": "quote.png",
+                      "size": 72}]
+    assert fresh_sandbox.messages()[0]["text"] == "The quote"
+    # multipart/mixed, which the builder also makes, is accepted the same way.
+    builder.set_multipart_mixed(True)
+    mixed = platform.send_request(builder.request("/restapi/v1.0/account/~/extension/~/sms"))
+    assert mixed.json_dict()["attachments"][1]["fileName"] == "quote.png"

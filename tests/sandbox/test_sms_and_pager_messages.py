@@ -1,5 +1,7 @@
 """SMS and company pager messages: message-store records and clear errors."""
 
+import json
+
 import httpx
 
 from tests.support.sandbox import SandboxProcess
@@ -47,3 +49,58 @@ def test_pager_between_extensions(agent: httpx.Client) -> None:
     unknown = agent.post(PAGER, json={"to": [{"extensionNumber": "999"}], "text": "x"})
     assert unknown.status_code == 400
     assert "999" in unknown.json()["message"]
+
+
+def _multipart(parts: list[tuple[str, str, str, bytes]], subtype: str = "form-data"):
+    boundary = "sandbox-test-boundary"
+    chunks = []
+    for name, filename, content_type, data in parts:
+        chunks.append(
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; "
+            f"filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n".encode() + data
+            + b"\r\n")
+    body = b"".join(chunks) + f"--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/{subtype}; boundary={boundary}"}
+
+
+MMS_JSON = json.dumps({"from": {"phoneNumber": "+16505550102"},
+                       "to": [{"phoneNumber": "+16504445567"}]}).encode()
+
+
+def test_sms_as_multipart_carries_attachments(fresh_sandbox: SandboxProcess,
+                                              agent: httpx.Client) -> None:
+    body, headers = _multipart([("json", "request.json", "application/json", MMS_JSON),
+                                ("attachment", "a.jpg", "image/jpeg", b"\xff\xd8" * 10),
+                                ("attachment", "b.gif", "image/gif", b"GIF89a")])
+    response = agent.post(SMS, content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    files = [a for a in response.json()["attachments"] if a["type"] == "MmsAttachment"]
+    assert [(f["fileName"], f["contentType"], f["size"]) for f in files] == [
+        ("a.jpg", "image/jpeg", 20), ("b.gif", "image/gif", 6)]
+
+
+def test_multipart_sms_errors(agent: httpx.Client) -> None:
+    no_json, headers = _multipart([("attachment", "a.png", "image/png", b"x")])
+    response = agent.post(SMS, content=no_json, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["parameterName"] == "json"
+    too_many, headers = _multipart(
+        [("json", "request.json", "application/json", MMS_JSON)]
+        + [("attachment", f"{i}.png", "image/png", b"x") for i in range(11)])
+    response = agent.post(SMS, content=too_many, headers=headers)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["parameterName"] == "attachments"
+    too_big, headers = _multipart([("json", "request.json", "application/json", MMS_JSON),
+                                   ("attachment", "big.png", "image/png", b"x" * 1_500_001)])
+    assert agent.post(SMS, content=too_big, headers=headers).status_code == 400
+    garbage = agent.post(SMS, content=b"not multipart at all",
+                         headers={"Content-Type": "multipart/form-data; boundary=zzz"})
+    assert garbage.status_code == 400
+    assert garbage.json()["errorCode"] == "InvalidParameter"
+
+
+def test_pager_from_must_be_an_object(agent: httpx.Client) -> None:
+    response = agent.post(PAGER, json={"from": "102", "to": [{"extensionNumber": "103"}],
+                                       "text": "x"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["parameterName"] == "from"

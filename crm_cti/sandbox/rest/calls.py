@@ -18,6 +18,7 @@ from crm_cti.sandbox.rest.common import (
     account_check,
     extension_target,
     int_param,
+    per_page_param,
 )
 from crm_cti.sandbox.state import now
 from crm_cti.sandbox.telephony import calls_prune
@@ -58,14 +59,14 @@ def _call_log(ctx: Ctx, ext_id: str | None, path: str) -> Response:
     query = ctx.request.query_params
     params = list(query.multi_items())
     try:
-        date_from = (calllog.parse_datetime(query["dateFrom"]) if query.get("dateFrom")
-                     else calllog.default_date_from())
-    except ValueError:
-        raise invalid_parameter("dateFrom", query.get("dateFrom")) from None
-    try:
         date_to = calllog.parse_datetime(query["dateTo"]) if query.get("dateTo") else now()
     except ValueError:
         raise invalid_parameter("dateTo", query.get("dateTo")) from None
+    try:
+        date_from = (calllog.parse_datetime(query["dateFrom"]) if query.get("dateFrom")
+                     else calllog.default_date_from(date_to))
+    except ValueError:
+        raise invalid_parameter("dateFrom", query.get("dateFrom")) from None
     types = query.getlist("type")
     for value in types:
         if value not in _TYPES:
@@ -88,7 +89,7 @@ def _call_log(ctx: Ctx, ext_id: str | None, path: str) -> Response:
     session_id = query.get("sessionId")
     telephony_session_id = query.get("telephonySessionId")
     page = int_param(ctx, "page", 1, 1, 100000)
-    per_page = int_param(ctx, "perPage", 100, 1, 1000)
+    per_page = per_page_param(ctx)
 
     def keep(record: dict[str, Any]) -> bool:
         if ext_id and record["_ext"] != ext_id:

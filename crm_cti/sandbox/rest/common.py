@@ -49,6 +49,27 @@ def extension_uri(ctx: Ctx, ext: Extension) -> str:
     return account_uri(ctx) + f"/extension/{ext.id}"
 
 
+def per_page_param(ctx: Ctx, *, default: int = 100, maximum: int = 1000) -> int:
+    """``perPage`` as the spec's PerPageWithMax says: 1 to 1000, the string ``max`` for 1000,
+    and a larger integer clamped to 1000 rather than refused."""
+    from crm_cti.sandbox.errors import invalid_parameter
+
+    raw = ctx.request.query_params.get("perPage")
+    if raw is None or raw == "":
+        return default
+    if raw == "max":
+        return maximum
+    if not (raw.isascii() and raw.lstrip("-").isdigit()):
+        raise invalid_parameter("perPage", raw)
+    # A number of any length (int() refuses over 4300 digits) is only compared with 1.
+    value = int(raw) if len(raw) <= 12 else (-1 if raw.startswith("-") else maximum)
+    if value < 1:
+        raise invalid_parameter(
+            "perPage", raw, "Parameter [perPage] value must be a positive integer or 'max'"
+        )
+    return min(value, maximum)
+
+
 def int_param(ctx: Ctx, name: str, default: int, low: int, high: int) -> int:
     from crm_cti.sandbox.errors import invalid_parameter
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import email.policy
+import json
+from email.parser import BytesParser
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -14,10 +17,62 @@ from crm_cti.sandbox.seed import Extension
 from crm_cti.sandbox.state import iso, now
 
 MAX_TEXT = 1000
+# The spec (createSMSMessage): "up to 10 attachments in a single MMS message; the size of all
+# attachments linked is limited up to 1500000 bytes".
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 1_500_000
+MULTIPART = ("multipart/form-data", "multipart/mixed")
+
+
+def _unparsable(what: str) -> ApiError:
+    return ApiError(400, "CMN-103", f"{what} can't be parsed", top_code="InvalidParameter")
+
+
+async def _sms_request(ctx: Ctx) -> tuple[Any, list[dict[str, Any]]]:
+    """The request's JSON and its files. The spec takes an SMS as JSON, multipart/form-data
+    or multipart/mixed: the official SDK's MMS path (``MultipartBuilder``) sends the JSON as
+    a part named ``json`` (``request.json``, ``application/json``) and each file as a part of
+    its own (named ``attachment``)."""
+    content_type = ctx.request.headers.get("content-type", "")
+    if not content_type.lower().startswith(MULTIPART):
+        return await ctx.json(), []
+    raw = await ctx.request.body()
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        raise _unparsable("Multipart body")
+    body: Any = None
+    files: list[dict[str, Any]] = []
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):  # a nested multipart: not a file
+            raise _unparsable("Multipart body")
+        name = part.get_param("name", header="content-disposition")
+        if body is None and (name == "json" or part.get_content_type() == "application/json"):
+            try:
+                body = json.loads(payload)
+            except (ValueError, RecursionError):
+                raise _unparsable("JSON") from None
+        else:
+            files.append({"contentType": part.get_content_type(),
+                          "fileName": str(part.get_filename() or ""), "size": len(payload)})
+    if body is None:
+        raise ApiError(400, "CMN-100", "Mandatory parameter [json] not specified: the "
+                       "multipart body has no application/json part",
+                       top_code="InvalidParameter", parameterName="json")
+    if len(files) > MAX_ATTACHMENTS:
+        raise invalid_parameter("attachments", len(files),
+                                f"At most {MAX_ATTACHMENTS} attachments per message")
+    total = sum(f["size"] for f in files)
+    if total > MAX_ATTACHMENT_BYTES:
+        raise invalid_parameter("attachments", total,
+                                f"Attachments may total at most {MAX_ATTACHMENT_BYTES} bytes")
+    return body, files
 
 
 def _message(ctx: Ctx, ext: Extension, *, kind: str, sender: dict[str, Any],
-             recipients: list[dict[str, Any]], text: str) -> dict[str, Any]:
+             recipients: list[dict[str, Any]], text: str,
+             files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     message_id = ctx.state.next_message_id()
     uri = extension_uri(ctx, ext) + f"/message-store/{message_id}"
     stamp = iso(now())
@@ -31,7 +86,11 @@ def _message(ctx: Ctx, ext: Extension, *, kind: str, sender: dict[str, Any],
         "readStatus": "Read",
         "priority": "Normal",
         "attachments": [{"id": message_id, "uri": uri + f"/content/{message_id}",
-                         "type": "Text", "contentType": "text/plain"}],
+                         "type": "Text", "contentType": "text/plain"}] + [
+            {"id": message_id * 100 + index, "uri": uri + f"/content/{message_id * 100 + index}",
+             "type": "MmsAttachment", **file}
+            for index, file in enumerate(files or [], start=1)
+        ],
         "direction": "Outbound",
         "availability": "Alive",
         "subject": text,
@@ -44,9 +103,11 @@ def _message(ctx: Ctx, ext: Extension, *, kind: str, sender: dict[str, Any],
     return record
 
 
-def _text(body: dict[str, Any]) -> str:
+def _text(body: dict[str, Any], *, required: bool = True) -> str:
     text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
+    if not required and text is None:
+        return ""
+    if not isinstance(text, str) or (required and not text.strip()):
         raise missing_parameter("text")
     if len(text) > MAX_TEXT:
         raise ApiError(400, "CMN-409", f"The parameter [text] cannot be longer than {MAX_TEXT}",
@@ -57,7 +118,7 @@ def _text(body: dict[str, Any]) -> str:
 @operation("POST", EXTENSION + "/sms")
 async def sms_create(ctx: Ctx) -> Response:
     ext = extension_target(ctx, "SMS")
-    body = await ctx.json()
+    body, files = await _sms_request(ctx)
     if not isinstance(body, dict):
         raise invalid_parameter("body", "", "Request body must be a JSON object")
     sender = body.get("from")
@@ -83,10 +144,11 @@ async def sms_create(ctx: Ctx) -> Response:
                                     f"Parameter [to.phoneNumber] value [{number}] is not a "
                                     "valid phone number")
         to.append({"phoneNumber": number, "messageStatus": "Sent"})
-    text = _text(body)
+    # With attachments (an MMS) the text may be left out.
+    text = _text(body, required=not files)
     record = _message(ctx, ext, kind="SMS", sender={"phoneNumber": ext.direct_number,
                                                     "name": ext.name},
-                      recipients=to, text=text)
+                      recipients=to, text=text, files=files)
     record["smsSendingAttemptsCount"] = 1
     record["smsDeliveryTime"] = record["creationTime"]
     return JSONResponse(record)
@@ -98,8 +160,12 @@ async def pager_create(ctx: Ctx) -> Response:
     body = await ctx.json()
     if not isinstance(body, dict):
         raise invalid_parameter("body", "", "Request body must be a JSON object")
-    sender = body.get("from") or {}
-    if sender.get("extensionNumber") and sender["extensionNumber"] != ext.number:
+    sender = body.get("from")
+    if sender is None:
+        sender = {}
+    if not isinstance(sender, dict):
+        raise invalid_parameter("from", sender, "Parameter [from] must be an object")
+    if sender.get("extensionNumber") and str(sender["extensionNumber"]) != ext.number:
         raise invalid_parameter("from.extensionNumber", sender["extensionNumber"])
     recipients = body.get("to")
     if not isinstance(recipients, list) or not recipients:

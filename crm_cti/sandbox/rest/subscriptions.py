@@ -60,15 +60,24 @@ def _filters(ctx: Ctx, raw: Any) -> list[str]:
     return list(dict.fromkeys(filters))
 
 
+INT32_MAX = 2**31 - 1
+
+
 def _expires_in(raw: Any) -> int:
+    """The spec's ``expiresIn``: an int32, at least 1 (a longer lifetime than the transport
+    allows is cut to its maximum). ``1e400`` arrives as infinity, ``true`` as a bool: both
+    are refused like any other value that is not such an integer."""
     if raw is None:
         return DEFAULT_EXPIRES_IN
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise invalid_parameter("expiresIn", raw)
     try:
         value = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise invalid_parameter("expiresIn", raw) from None
-    if value < 1:
-        raise invalid_parameter("expiresIn", raw)
+    if not 1 <= value <= INT32_MAX:
+        raise invalid_parameter(
+            "expiresIn", raw, f"Parameter [expiresIn] value is out of range [1, {INT32_MAX}]")
     return min(value, MAX_EXPIRES_IN)
 
 
