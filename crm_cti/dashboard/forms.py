@@ -40,6 +40,8 @@ MESSAGE_MAX_CHARS = 1000
 SEARCH_MAX_WORDS = 10
 # Ids are PostgreSQL bigints; a larger number cannot name any row.
 MAX_ID = 2**63 - 1
+# The history's date filters: wider than any call log, narrow enough for date arithmetic.
+FIRST_YEAR, LAST_YEAR = 1970, 2100
 
 
 def clean_search_words(value: str, *, max_words: int = SEARCH_MAX_WORDS) -> str:
@@ -77,6 +79,19 @@ class HistoryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not show_agent:
             del self.fields["agent"]
+
+    def _clean_day(self, name: str) -> Any:
+        day = self.cleaned_data.get(name)
+        # A day at the end of the calendar has no next day to filter up to (an OverflowError).
+        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise forms.ValidationError(f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}.")
+        return day
+
+    def clean_date_from(self) -> Any:
+        return self._clean_day("date_from")
+
+    def clean_date_to(self) -> Any:
+        return self._clean_day("date_to")
 
     def clean_contact(self) -> str:
         value = clean_search_words(self.cleaned_data.get("contact", ""))

@@ -65,3 +65,15 @@ def test_a_contact_search_of_thousands_of_words_gets_a_message(agent_client):
     long_word = agent_client.get("/contacts/", {"q": "x" * 5000})
     assert long_word.status_code == 200 and "at most" in long_word.content.decode()
     assert "Lovelace" in agent_client.get("/contacts/", {"q": "ada love"}).content.decode()
+
+
+def test_dates_at_the_edge_of_the_calendar_get_a_message(agent_client, agent):
+    call_make(agent)
+    for params in ({"date_to": "9999-12-31"}, {"date_from": "0001-01-01"},
+                   {"date_from": "2026-13-45"}):
+        response = agent_client.get("/calls/", params)
+        assert response.status_code == 200, params
+        page = response.content.decode()
+        assert "data-call-id" not in page
+        assert "Enter a valid date" in page or "between 1970 and 2100" in page, params
+    assert agent_client.get("/calls/export.csv", {"date_to": "9999-12-31"}).status_code == 400
