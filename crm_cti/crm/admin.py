@@ -180,11 +180,11 @@ class ContactAdmin(admin.ModelAdmin):
 @admin.register(ContactImport)
 class ContactImportAdmin(admin.ModelAdmin):
     list_display = ("id", "filename", "status", "processed_rows", "total_rows", "created_count",
-                    "updated_count", "created_at")
+                    "updated_count", "attempts", "created_at", "updated_at")
     list_filter = ("status",)
     readonly_fields = ("filename", "status", "total_rows", "processed_rows", "created_count",
-                       "updated_count", "row_errors", "failure", "created_by", "created_at",
-                       "finished_at")
+                       "updated_count", "row_errors", "failure", "attempts", "created_by",
+                       "created_at", "updated_at", "finished_at")
     exclude = ("content",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

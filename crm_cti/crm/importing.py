@@ -192,7 +192,7 @@ def _import_batch(pk: int, rows: list[tuple[int, dict[str, str]]]) -> ContactImp
             except DatabaseError as exc:
                 logger.warning("contact import %s row %s refused: %s", pk, number, exc)
                 message = f"The database refused this row: {str(exc).splitlines()[0][:200]}"
-                imp.row_errors.append({"row": number, "errors": {"__all__": [message]}})
+                imp.row_errors.append({"row": number, "errors": {"row": [message]}})
             else:
                 if outcome == "created":
                     imp.created_count += 1
