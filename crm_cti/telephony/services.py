@@ -510,10 +510,27 @@ def events_prune() -> int:
 # --------------------------------------------------------------------------- call records
 
 
+def _clip(value: Any, field: str) -> str:
+    """A call-log value cut to its ``Call`` column: PostgreSQL refuses a longer one, and the
+    record would then fail its enrichment (or the whole history import) on every try."""
+    text = "" if value is None else str(value)
+    return text[: Call._meta.get_field(field).max_length]
+
+
+def _record_duration(record: dict[str, Any]) -> int | None:
+    # Seconds, within the column's range (a negative or huge figure is refused by PostgreSQL).
+    duration = record.get("duration")
+    if not isinstance(duration, int) or isinstance(duration, bool):
+        return None
+    return min(max(duration, 0), 2**31 - 1)
+
+
 def _party(record: dict[str, Any], side: str) -> tuple[str, str]:
-    party = record.get(side) or {}
+    party = record.get(side)
+    if not isinstance(party, dict):
+        party = {}
     number = party.get("phoneNumber") or party.get("extensionNumber") or ""
-    return str(number), str(party.get("name") or "")
+    return _clip(number, f"{side}_number"), _clip(party.get("name") or "", f"{side}_name")
 
 
 def _recording(record: dict[str, Any]) -> dict[str, Any] | None:
@@ -531,10 +548,10 @@ def _recording(record: dict[str, Any]) -> dict[str, Any] | None:
 
 def call_log_record_apply(*, call: Call, record: dict[str, Any]) -> None:
     """Fill a call from its call-log record (the record of authority). Caller saves."""
-    call.rc_call_log_id = str(record.get("id") or call.rc_call_log_id)
-    call.result = str(record.get("result") or call.result)
+    call.rc_call_log_id = _clip(record.get("id") or call.rc_call_log_id, "rc_call_log_id")
+    call.result = _clip(record.get("result") or call.result, "result")
     if record.get("telephonySessionId") and not call.telephony_session_id:
-        call.telephony_session_id = str(record["telephonySessionId"])
+        call.telephony_session_id = _clip(record["telephonySessionId"], "telephony_session_id")
     legs = record.get("legs")
     if isinstance(legs, list):
         call.legs = legs
@@ -542,7 +559,7 @@ def call_log_record_apply(*, call: Call, record: dict[str, Any]) -> None:
     started = parse_time(record.get("startTime"))
     if started is not None and call.started_at is None:
         call.started_at = started
-    duration = record.get("duration")
+    duration = _record_duration(record)
     numbers_changed = False
     for side in ("from", "to"):
         number, name = _party(record, side)
@@ -558,12 +575,12 @@ def call_log_record_apply(*, call: Call, record: dict[str, Any]) -> None:
     if call.state in Call.LIVE_STATES:
         # The call log only holds finished calls: our NoCall was lost.
         call.ended_at = (
-            call.started_at + timedelta(seconds=int(duration))
-            if call.started_at is not None and isinstance(duration, int)
+            call.started_at + timedelta(seconds=duration)
+            if call.started_at is not None and duration is not None
             else timezone.now()
         )
     call.state = call_final_state(call)
-    if isinstance(duration, int):
+    if duration is not None:
         call.duration = duration
     elif call.duration is None:
         call.duration = call_duration(call)
@@ -795,19 +812,20 @@ def active_calls_apply(*, scope: Scope, records: list[dict[str, Any]]) -> list[i
                     if number and not getattr(call, f"{side}_number"):
                         setattr(call, f"{side}_number", number)
                 if record.get("telephonySessionId") and not call.telephony_session_id:
-                    call.telephony_session_id = str(record["telephonySessionId"])
-                result = str(record.get("result") or "")
+                    call.telephony_session_id = _clip(record["telephonySessionId"],
+                                                      "telephony_session_id")
+                result = _clip(record.get("result") or "", "result")
                 if call.is_live and result not in LIVE_RESULTS and _silent(call, now, grace):
                     started = parse_time(record.get("startTime")) or call.started_at
-                    duration = record.get("duration")
+                    duration = _record_duration(record)
                     call.ended_at = (
-                        started + timedelta(seconds=int(duration))
-                        if started is not None and isinstance(duration, int)
+                        started + timedelta(seconds=duration)
+                        if started is not None and duration is not None
                         else now
                     )
                     call.result = result
                     call.state = call_final_state(call)
-                    call.duration = duration if isinstance(duration, int) else call_duration(call)
+                    call.duration = duration if duration is not None else call_duration(call)
                     logger.info("reconcile: call %s ended (%s) per active calls", call.pk, result)
             elif call.is_live and _silent(call, now, _absent_grace(call, grace)):
                 # Gone from active calls and no event for a while: its NoCall was lost.
@@ -920,8 +938,8 @@ def _import_record(*, agent: Agent, session_id: str, record: dict[str, Any]) -> 
             call.from_e164 = try_normalize_e164(from_number)
             call.to_e164 = try_normalize_e164(to_number)
             call_match_other_party(call)
-            duration = record.get("duration")
-            if call.started_at is not None and isinstance(duration, int):
+            duration = _record_duration(record)
+            if call.started_at is not None and duration is not None:
                 call.ended_at = call.started_at + timedelta(seconds=duration)
         call_log_record_apply(call=call, record=record)
         call.save()
