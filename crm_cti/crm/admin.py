@@ -64,6 +64,10 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ("company",)
     inlines = [ContactPhoneInline, ContactChangeInline]
 
+    def get_inlines(self, request: HttpRequest, obj: Contact | None):  # type: ignore[override]
+        # A contact being added has no history yet.
+        return self.inlines if obj is not None else [ContactPhoneInline]
+
     def save_model(self, request, obj, form, change):  # type: ignore[override]
         before = None
         if change and obj.pk:
