@@ -2,7 +2,8 @@
 memory: the web process's resident memory grows by a small fraction of the recording's
 size while the whole of it flows to the listener, and a seek is a 206 from RingCentral.
 
-Memory is read from /proc/<pid>/status (VmRSS) of the server process.
+Memory is read from /proc/<pid>/status (VmRSS) of the server process. The CSV export takes
+the same asynchronous path, reading the calls through a database cursor.
 """
 
 from __future__ import annotations
@@ -76,3 +77,25 @@ def test_a_long_recording_streams_with_flat_memory(live_app, recorded_call):
     assert seek.status_code == 206
     assert seek.headers["Content-Range"] == f"bytes {size - 1440}-{size - 1}/{size}"
     assert seek.headers["Accept-Ranges"] == "bytes" and len(seek.content) == 1440
+
+
+def test_the_csv_export_streams_through_a_cursor_under_uvicorn(client, live_app):
+    # More rows than one fetch of the cursor (500) and one chunk of the body (64 KB).
+    from crm_cti.telephony.models import Call
+    from tests.support.people import agent_create
+
+    agent = agent_create(extension="104")
+    template = call_make(agent, notes="n" * 100)
+    Call.objects.bulk_create(
+        Call(**{f.attname: getattr(template, f.attname) for f in Call._meta.concrete_fields
+                if f.attname != "id"} | {"session_id": f"csv-{i}", "from_name": f"=cmd{i}"})
+        for i in range(2500)
+    )
+    client.force_login(agent.user)
+    response = requests.get(f"{live_app.url}/calls/export.csv", timeout=60, stream=True,
+                            cookies={"sessionid": client.cookies["sessionid"].value})
+    assert response.status_code == 200
+    assert "Content-Length" not in response.headers  # streamed, not built up front
+    lines = response.content.decode().splitlines()
+    assert len(lines) == 1 + 2501
+    assert sum(1 for line in lines if ",'=cmd" in line) == 2500
