@@ -17,6 +17,7 @@ from crm_cti.accounts.models import Agent
 from crm_cti.accounts.services import client_for_agent
 from tests.accounts.signin_helpers import sign_in
 from tests.support.people import call_make
+from tests.support.stack import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -99,3 +100,27 @@ def test_the_csv_export_streams_through_a_cursor_under_uvicorn(client, live_app)
     lines = response.content.decode().splitlines()
     assert len(lines) == 1 + 2501
     assert sum(1 for line in lines if ",'=cmd" in line) == 2500
+
+
+def test_streams_past_the_cap_wait_and_a_closed_player_frees_its_slot(live_app, recorded_call):
+    call, cookies = recorded_call
+    url = f"{live_app.url}/calls/{call.pk}/recording/"
+    players = [requests.get(url, cookies=cookies, stream=True, timeout=30) for _ in range(3)]
+    try:
+        for player in players:
+            assert player.status_code == 200
+            next(player.iter_content(chunk_size=64 * 1024))  # playing
+        refused = requests.get(url, cookies=cookies, timeout=30)
+        assert refused.status_code == 429
+        assert "already playing 3 recordings" in refused.text
+    finally:
+        for player in players:
+            player.close()  # the listener leaves mid-recording
+
+    # The server notices the disconnects and gives the slots back.
+    def plays_again() -> bool:
+        with requests.get(url, cookies=cookies, headers={"Range": "bytes=0-99"},
+                          timeout=30) as again:
+            return again.status_code == 206
+
+    wait_until(plays_again, timeout=20, interval=0.5, what="a freed stream slot")
