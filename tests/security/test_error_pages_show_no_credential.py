@@ -59,3 +59,43 @@ def test_with_debug_off_a_server_error_is_the_plain_page(tmp_path, postgres_url)
     assert response.status_code == 500
     assert "Server Error (500)" in response.text
     assert "Traceback" not in response.text and "RC_JWT" not in response.text
+
+
+def test_only_the_demo_turns_debug_on(tmp_path):
+    """``manage.py demo`` (a trial on this machine) serves Django's debug 404 page; the same
+    app started without it serves the plain one."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.foundation.helpers import ROOT
+    from tests.support.stack import free_port, wait_until
+
+    env = clean_env(VAR_DIR=str(tmp_path))
+    for name in ("DATABASE_URL", "REDIS_URL", "RC_SERVER_URL", "RC_ACCOUNT_ID", "DEBUG"):
+        env.pop(name, None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
+                   check=True, timeout=120)
+    port, sandbox_port = free_port(), free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "manage.py", "demo", "--port", str(port),
+         "--sandbox-port", str(sandbox_port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: requests.get(url + "/healthz", timeout=5).status_code == 200,
+                   timeout=60, what="the demo")
+        page = requests.get(url + "/no-such-page/", timeout=10)
+        assert page.status_code == 404
+        assert "Using the URLconf defined in" in page.text  # Django's debug 404
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(30)
+
+    proc, url = serve(env, "plain_app")
+    try:
+        page = requests.get(url + "/no-such-page/", timeout=10)
+        assert page.status_code == 404 and "URLconf" not in page.text
+    finally:
+        proc.stop()
