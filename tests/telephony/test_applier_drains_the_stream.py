@@ -13,6 +13,7 @@ from crm_cti.redis_client import redis_client
 from crm_cti.telephony import applier
 from crm_cti.telephony.models import Call, TelephonyEvent
 from tests.telephony.conftest import Webhook, fixture_events
+from tests.telephony.grace import grace_pass, short_grace  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -55,6 +56,7 @@ def test_posted_events_wait_on_the_stream_until_applied(client, subscription, st
     assert redis_client().xpending(stream, applier.GROUP)["pending"] == 0
 
 
+@pytest.mark.usefixtures("short_grace")
 def test_events_a_dead_applier_held_are_taken_over(client, subscription, stream, monkeypatch):
     hook = Webhook(client=client, subscription=subscription)
     assert hook.replay("seed_missed_inbound") == [200] * len(fixture_events("seed_missed_inbound"))
@@ -67,6 +69,7 @@ def test_events_a_dead_applier_held_are_taken_over(client, subscription, stream,
 
     monkeypatch.setattr(applier, "CLAIM_IDLE_MS", 0)
     assert _drain(applier.Applier(consumer="survivor")) == len(held)
+    grace_pass()  # the NoCall has no terminationType: missed once its grace has passed
     assert Call.objects.get().state == Call.State.MISSED
     assert redis_client().xpending(stream, applier.GROUP)["pending"] == 0
 
