@@ -119,5 +119,12 @@ class ContactImportForm(forms.Form):
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise forms.ValidationError("The file is not UTF-8 text.") from exc
+        if "\x00" in text:
+            # PostgreSQL cannot store it (the upload answered 500); a spreadsheet's own
+            # format (.xlsx, UTF-16) is full of them.
+            raise forms.ValidationError(
+                "The file contains NUL characters: save it as \u201cCSV UTF-8\u201d "
+                "and upload that."
+            )
         self.cleaned_data["text"] = text
         return upload

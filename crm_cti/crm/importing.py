@@ -189,7 +189,8 @@ def _import_batch(pk: int, rows: list[tuple[int, dict[str, str]]]) -> ContactImp
                     outcome = import_row(row, changed_by=imp.created_by)
             except ContactValidationError as exc:
                 imp.row_errors.append({"row": number, "errors": exc.errors})
-            except DatabaseError as exc:
+            except (DatabaseError, ValueError) as exc:
+                # ValueError: what psycopg refuses before sending (a NUL character).
                 logger.warning("contact import %s row %s refused: %s", pk, number, exc)
                 message = f"The database refused this row: {str(exc).splitlines()[0][:200]}"
                 imp.row_errors.append({"row": number, "errors": {"row": [message]}})

@@ -72,3 +72,13 @@ def test_an_import_that_keeps_dying_is_given_up_with_a_message(
     assert imp.status == "failed"
     assert f"after {settings.CONTACT_IMPORT_MAX_ATTEMPTS} attempts" in imp.failure
     assert not Contact.objects.exists()
+
+
+def test_a_file_with_nul_characters_is_refused_at_upload(admin_client):
+    # What a spreadsheet's own format looks like when uploaded by mistake.
+    upload = SimpleUploadedFile("contacts.csv", b"first_name,last_name\nAda\x00,Lovelace\n",
+                                content_type="text/csv")
+    response = admin_client.post("/admin/crm/contact/import/", {"file": upload})
+    assert response.status_code == 200
+    assert "NUL characters" in response.content.decode()
+    assert not ContactImport.objects.exists()
