@@ -115,3 +115,9 @@ def test_an_upload_whose_task_was_lost_is_picked_up(
     imp.refresh_from_db()
     assert imp.status == "done" and imp.created_count == 1
     assert Contact.objects.get().last_name == "Lovelace"
+    # Beat runs the sweep by itself.
+    from django.conf import settings
+
+    assert {"task": "crm.contact_imports_sweep", "schedule": 60.0} in (
+        settings.CELERY_BEAT_SCHEDULE.values()
+    )
