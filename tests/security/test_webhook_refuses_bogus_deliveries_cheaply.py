@@ -122,3 +122,9 @@ def test_only_json_is_taken(client, subscription, content_type, expected):
     response = _post(client, _event(), content_type=content_type)
     assert response.status_code == expected, response.content
     assert TelephonyEvent.objects.exists() == (expected == 200)
+
+
+def test_a_token_that_is_not_ascii_is_refused_not_a_500(client, subscription):
+    # hmac.compare_digest refuses str with non-ASCII characters (TypeError): compared as bytes.
+    assert _post(client, _event(), token="tök€n-ñot-ascii").status_code == 401
+    assert _post(client, _event(), token=TOKEN + "é").status_code == 401
