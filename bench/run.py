@@ -61,18 +61,18 @@ PY = str(VENV_BIN / "python")
 
 
 def _bench_secrets() -> dict[str, str]:
-    """Distributed mode refuses to start without shared keys and an account: one set for
-    this run, the same in this process and in every web, worker and beat it starts."""
-    import secrets
-
-    from cryptography.fernet import Fernet
-
+    """Distributed mode refuses to start without shared keys and an account: the same in
+    this process and in every web, worker and beat it starts (the keys embedded mode keeps
+    under var/, so that runs, even overlapping ones, read each other's tokens)."""
+    from crm_cti.keys import load_or_create_key
     from crm_cti.sandbox.config import ACCOUNT_ID
 
+    var = ROOT / "var"
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "SECRET_KEY": os.environ.get("SECRET_KEY")
+        or load_or_create_key(var / "secret_key", kind="django"),
         "TOKEN_ENCRYPTION_KEY": os.environ.get("TOKEN_ENCRYPTION_KEY")
-        or Fernet.generate_key().decode(),
+        or load_or_create_key(var / "token_key", kind="fernet"),
         "RC_ACCOUNT_ID": os.environ.get("RC_ACCOUNT_ID") or ACCOUNT_ID,
     }
 
