@@ -90,3 +90,15 @@ def test_a_needs_signin_agent_reaches_no_data_page_until_signed_in_again(rc, cli
 
     assert client.get("/contacts/").status_code == 200
     assert Agent.objects.get(rc_extension_id="400000104").needs_signin is False
+
+
+def test_the_json_api_answers_401_to_a_needs_signin_agent(rc, client):
+    sign_in(client, username="105")
+    assert client.get("/api/calls/live/").status_code == 200
+    Agent.objects.filter(rc_extension_id="400000105").update(needs_signin=True)
+
+    response = client.get("/api/calls/live/")
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "needs_signin"
+    assert "_auth_user_id" not in client.session
