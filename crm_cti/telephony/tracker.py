@@ -175,11 +175,16 @@ def parse_time(value: Any) -> datetime | None:
         return EARLIEST_TIME
 
 
+def _not_after(value: datetime | None, limit: datetime | None) -> datetime | None:
+    return limit if value is not None and limit is not None and value > limit else value
+
+
 def event_parse(payload: Any) -> ParsedEvent:
     """Validate a notification and pull out what the tracker uses; raise InvalidEvent."""
     if not isinstance(payload, dict):
         raise InvalidEvent("the notification is not a JSON object")
     uuid = _identifier(payload.get("uuid"), "uuid", 64, integer_ok=False)
+    timestamp = parse_time(payload.get("timestamp"))
     body = payload.get("body")
     if not isinstance(body, dict):
         raise InvalidEvent("missing body")
@@ -232,7 +237,8 @@ def event_parse(payload: Any) -> ParsedEvent:
                 from_name=_field(item.get("fromName"), 200),
                 to_number=_field(item.get("to"), 40),
                 to_name=_field(item.get("toName"), 200),
-                start_time=parse_time(item.get("startTime")),
+                # No call starts after the event that reports it.
+                start_time=_not_after(parse_time(item.get("startTime")), timestamp),
                 termination_type=_text(item.get("terminationType")),
             )
         )
@@ -241,7 +247,7 @@ def event_parse(payload: Any) -> ParsedEvent:
         subscription_id=_text(payload.get("subscriptionId")),
         extension_id=extension_id,
         sequence=sequence,
-        timestamp=parse_time(payload.get("timestamp")),
+        timestamp=timestamp,
         telephony_status=status,
         legs=tuple(legs),
     )

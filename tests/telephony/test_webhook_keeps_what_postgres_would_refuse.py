@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 
 from crm_cti.telephony.models import Call, TelephonyEvent
-from crm_cti.telephony.tracker import EARLIEST_TIME, LATEST_TIME
+from crm_cti.telephony.tracker import EARLIEST_TIME, LATEST_TIME, parse_time
 from tests.support.services import in_ci
 from tests.telephony.conftest import fixture_events
 
@@ -70,12 +70,19 @@ def test_nul_in_a_key_and_an_infinite_number_are_kept_cleaned(webhook):
     assert TelephonyEvent.objects.get().payload["bogus"] is None
 
 
-@pytest.mark.parametrize("start", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
-def test_absurd_leg_times_are_clamped(webhook, start):
+@pytest.mark.parametrize(
+    ("start", "started"),
+    [("0001-01-01T00:00:00+14:00", "earliest"), ("9999-12-31T23:59:59-12:00", "event"),
+     ("2099-01-01T00:00:00Z", "event")],
+)
+def test_absurd_leg_times_are_clamped(webhook, start, started):
     event = copy.deepcopy(fixture_events("seed_missed_inbound")[0])
     event["body"]["activeCalls"][0]["startTime"] = start
     assert webhook.post(event).status_code == 200
-    assert Call.objects.get().started_at in (EARLIEST_TIME, LATEST_TIME)
+    # Into 2000-2100, and never after the event that reports the call.
+    expected = EARLIEST_TIME if started == "earliest" else parse_time(event["timestamp"])
+    assert Call.objects.get().started_at == expected
+    assert EARLIEST_TIME <= expected < LATEST_TIME
 
 
 @pytest.fixture
