@@ -4,6 +4,7 @@ import json
 
 import httpx
 
+from tests.sandbox.spec import conforms, load_or_skip
 from tests.support.sandbox import SandboxProcess
 
 SMS = "/restapi/v1.0/account/~/extension/~/sms"
@@ -74,6 +75,8 @@ def test_sms_as_multipart_carries_attachments(fresh_sandbox: SandboxProcess,
                                 ("attachment", "b.gif", "image/gif", b"GIF89a")])
     response = agent.post(SMS, content=body, headers=headers)
     assert response.status_code == 200, response.text
+    load_or_skip()
+    conforms(response, "POST", "/restapi/v1.0/account/{accountId}/extension/{extensionId}/sms")
     files = [a for a in response.json()["attachments"] if a["type"] == "MmsAttachment"]
     assert [(f["fileName"], f["contentType"], f["size"]) for f in files] == [
         ("a.jpg", "image/jpeg", 20), ("b.gif", "image/gif", 6)]
