@@ -18,6 +18,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -68,3 +70,20 @@ def user_sockets_close(*, user_id: int) -> None:
         # The sessions are gone already: a socket that stays open loses its snapshot source
         # at the next reconnect. Never fail a sign-out because Redis hiccuped.
         logger.exception("could not close the sockets of user %s", user_id)
+
+
+def user_deactivated(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A user switched off anywhere (the agents' Deactivate action, the users admin, a
+    shell): their sessions and sockets end once that is committed."""
+    if instance.pk is None or instance.is_active:
+        return
+    was_active = sender.objects.filter(pk=instance.pk, is_active=True).exists()
+    if was_active:
+        user_id = instance.pk
+        transaction.on_commit(lambda: user_sessions_end(user_id=user_id))
+
+
+# A lazy sender ("auth.User"): this module may be imported before the app registry is ready.
+pre_save.connect(
+    user_deactivated, sender=settings.AUTH_USER_MODEL, dispatch_uid="accounts.deactivated"
+)

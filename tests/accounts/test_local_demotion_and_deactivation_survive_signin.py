@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from crm_cti.accounts.models import Agent, RingCentralToken
+from crm_cti.accounts.models import Agent, RingCentralToken, SignInSession
 from tests.accounts.signin_helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +78,21 @@ def test_a_deactivated_agent_is_signed_out_and_refused(rc):
 
     admin.post("/admin/accounts/agent/", {"action": "reactivate", "_selected_action": [agent.pk]})
     assert sign_in(victim, username="102").status_code == 302
+
+
+def test_deactivating_the_user_anywhere_ends_their_sessions(
+    rc, django_user_model, django_capture_on_commit_callbacks
+):
+    victim = Client()
+    assert sign_in(victim, username="105").status_code == 302
+    user = django_user_model.objects.get(agent__extension_number="105")
+    assert SignInSession.objects.filter(user=user).exists()
+
+    # As the users admin (or a shell) would: only the flag.
+    with django_capture_on_commit_callbacks(execute=True):
+        user.is_active = False
+        user.save()
+
+    assert not SignInSession.objects.filter(user=user).exists()
+    assert victim.get("/contacts/").status_code == 302
+    assert sign_in(victim, username="105").status_code == 403
