@@ -52,6 +52,12 @@ def _watch_target(user: Any, requested: str) -> tuple[str, int | None] | str | N
 
 
 @database_sync_to_async
+def _session_alive(session: Any) -> bool:
+    key = getattr(session, "session_key", None)
+    return bool(key) and session.exists(key)
+
+
+@database_sync_to_async
 def _snapshot(agent_id: int | None) -> list[dict[str, Any]]:
     from crm_cti.telephony.selectors import calls_live
     from crm_cti.telephony.serializers import call_to_dict
@@ -79,9 +85,14 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.group, self.agent_id = target
-        # The user's group first: a sign-out from now on reaches this socket.
+        # The user's group first: a sign-out from now on reaches this socket. One that ended
+        # the session between the check above and the join sent its message too early:
+        # the session is gone already, so look again.
         self.user_group = user_group_name(user.pk)
         await self.channel_layer.group_add(self.user_group, self.channel_name)
+        if not await _session_alive(self.scope.get("session")):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         # Join first, then snapshot: a change between the two arrives after the snapshot
         # (and carries the full call object), so nothing is lost.
         await self.channel_layer.group_add(self.group, self.channel_name)
