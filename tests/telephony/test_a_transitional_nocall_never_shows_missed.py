@@ -160,6 +160,28 @@ def test_every_order_of_every_flow_ends_the_same(webhook, agent, flow):
 # --------------------------------------------------------------------------- what is pushed
 
 
+def _signed_in_session(user):
+    """A stored session like the browser's: the consumer closes a socket whose session is
+    gone (a sign-out elsewhere)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store["_auth_user_id"] = str(user.pk)
+    store.create()
+    return store
+
+
+async def _socket(user) -> WebsocketCommunicator:
+    comm = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/agent/", user=user)
+    comm.scope["session"] = await sync_to_async(_signed_in_session)(user)
+    connected, code = await comm.connect()
+    assert connected, code
+    assert (await comm.receive_json_from())["type"] == "snapshot"
+    return comm
+
+
 def _webhook() -> Webhook:
     sub = Subscription.objects.create(rc_id="sub-grace", verification_token="tok-grace",
                                       status="Active")
@@ -187,10 +209,7 @@ async def _pushed_while(comm: WebsocketCommunicator, work) -> list[dict]:
 async def test_the_agents_socket_never_gets_missed_during_a_multi_device_flow(flow, states):
     agent = await sync_to_async(agent_create)(extension="102")
     webhook = await sync_to_async(_webhook)()
-    comm = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/agent/", user=agent.user)
-    connected, _ = await comm.connect()
-    assert connected
-    assert (await comm.receive_json_from())["type"] == "snapshot"
+    comm = await _socket(agent.user)
 
     def replay_and_wait() -> None:
         webhook.replay(fixture_events(flow))
@@ -208,9 +227,7 @@ async def test_the_agents_socket_never_gets_missed_during_a_multi_device_flow(fl
 async def test_the_agents_socket_gets_missed_only_when_the_grace_has_passed():
     agent = await sync_to_async(agent_create)(extension="102")
     webhook = await sync_to_async(_webhook)()
-    comm = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/agent/", user=agent.user)
-    await comm.connect()
-    assert (await comm.receive_json_from())["type"] == "snapshot"
+    comm = await _socket(agent.user)
 
     during = await _pushed_while(
         comm, lambda: webhook.replay(fixture_events("multi_device_missed_without_marker"))
