@@ -12,6 +12,15 @@ from tests.support.stack import free_port, process_env
 from .helpers import clean_env, serve
 
 
+def _shared_keys() -> dict[str, str]:
+    # Distributed mode refuses to start without the keys its processes share.
+    from django.conf import settings
+
+    return {"SECRET_KEY": settings.SECRET_KEY,
+            "TOKEN_ENCRYPTION_KEY": settings.TOKEN_ENCRYPTION_KEY,
+            "RC_ACCOUNT_ID": settings.RC_ACCOUNT_ID or "400000001"}
+
+
 def test_healthz_ok_in_embedded_mode(tmp_path):
     proc, base = serve(clean_env(VAR_DIR=str(tmp_path)), "healthz-embedded")
     try:
@@ -31,7 +40,8 @@ def test_healthz_ok_in_embedded_mode(tmp_path):
 def test_healthz_ok_in_distributed_mode_against_real_postgres_and_redis(
     tmp_path, postgres_url, redis_url
 ):
-    env = clean_env(VAR_DIR=str(tmp_path), DATABASE_URL=postgres_url, REDIS_URL=redis_url)
+    env = clean_env(VAR_DIR=str(tmp_path), DATABASE_URL=postgres_url, REDIS_URL=redis_url,
+                    **_shared_keys())
     proc, base = serve(env, "healthz-distributed")
     try:
         response = requests.get(base + "/healthz", timeout=10)
@@ -48,7 +58,8 @@ def test_healthz_ok_in_distributed_mode_against_real_postgres_and_redis(
 @pytest.mark.integration
 def test_healthz_503_names_what_failed_when_redis_is_unreachable(tmp_path, postgres_url):
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
-    env = clean_env(VAR_DIR=str(tmp_path), DATABASE_URL=postgres_url, REDIS_URL=dead_redis)
+    env = clean_env(VAR_DIR=str(tmp_path), DATABASE_URL=postgres_url, REDIS_URL=dead_redis,
+                    **_shared_keys())
     proc, base = serve(env, "healthz-no-redis")
     try:
         response = requests.get(base + "/healthz", timeout=30)
