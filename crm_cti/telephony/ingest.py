@@ -158,7 +158,7 @@ def _subscription_by_token(token: str, token_hash: str) -> _CachedSubscription |
 
 
 def _subscription_claim(
-    entry: _CachedSubscription, subscription_id: str, token: str, token_hash: str
+    subscription_id: str, token: str, token_hash: str
 ) -> _CachedSubscription | None:
     """The token's subscription if the delivery's ``subscriptionId`` is its own, else None.
 
@@ -170,12 +170,12 @@ def _subscription_claim(
         return None
     entry = _subscription_read(token, token_hash)
     if entry is not None and not entry.rc_id and subscription_id:
-        adopted = Subscription.objects.filter(pk=entry.pk, rc_id="").update(
+        if Subscription.objects.filter(pk=entry.pk, rc_id="").update(
             rc_id=subscription_id, updated_at=timezone.now()
-        )
-        entry = _subscription_read(token, token_hash) if not adopted else entry
-        if adopted:
-            entry.rc_id = subscription_id
+        ):
+            entry.rc_id = subscription_id  # the cached entry too
+        else:  # another delivery adopted it just now
+            entry = _subscription_read(token, token_hash)
     if entry is not None and (entry.rc_id == subscription_id or not entry.rc_id):
         return entry
     _remember_unknown(pair)
@@ -312,7 +312,7 @@ def webhook_ingest(*, body: bytes, headers: Mapping[str, str], remote: str) -> I
     if subscription_id != subscription.rc_id:
         try:
             claimed = (
-                _subscription_claim(subscription, subscription_id, token, token_hash)
+                _subscription_claim(subscription_id, token, token_hash)
                 if len(subscription_id) <= 64 else None
             )
         except DatabaseError:
