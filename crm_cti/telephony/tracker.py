@@ -627,6 +627,9 @@ def _event_apply_one(
         if (call.missed_due_at is not None and call.missed_due_at != due_before
                 and call.pk not in result.missed_pending_call_ids):
             result.missed_pending_call_ids.append(call.pk)
+        elif call.missed_due_at is None and call.pk in result.missed_pending_call_ids:
+            # Carried on within the same batch: nothing left to check.
+            result.missed_pending_call_ids.remove(call.pk)
         if changed:
             if call.pk not in result.changed_call_ids:
                 result.changed_call_ids.append(call.pk)

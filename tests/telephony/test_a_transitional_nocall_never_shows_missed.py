@@ -11,12 +11,13 @@ import itertools
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import transaction
 from django.test import Client
 
 from crm_cti.dashboard.consumers import AgentConsumer
 from crm_cti.telephony import services
 from crm_cti.telephony.models import Call, ExtensionState, Subscription, TelephonyEvent
-from crm_cti.telephony.tracker import parse_time
+from crm_cti.telephony.tracker import ApplyResult, extensions_apply, parse_time
 from tests.support.people import agent_create
 from tests.telephony.conftest import Webhook, WebsocketCommunicator, calls_state, fixture_events
 from tests.telephony.grace import grace_pass, short_grace  # noqa: F401 - fixture
@@ -237,3 +238,33 @@ async def test_the_agents_socket_gets_missed_only_when_the_grace_has_passed():
     assert [m["call"]["state"] for m in after] == ["missed"]
     assert after[0]["call"]["id"] == during[0]["call"]["id"]
     await comm.disconnect()
+
+
+# --------------------------------------------------------------------------- the check
+
+
+def _apply_as_one_batch(events, subscription) -> ApplyResult:
+    for event in events:
+        TelephonyEvent.objects.create(
+            uuid=event["uuid"], subscription=subscription,
+            rc_extension_id=event["body"]["extensionId"], sequence=event["body"]["sequence"],
+            payload=event)
+    result = ApplyResult()
+    with transaction.atomic():
+        extensions_apply(extension_ids=[events[0]["body"]["extensionId"]], result=result)
+    return result
+
+
+@pytest.mark.django_db
+def test_a_check_is_asked_for_only_while_a_call_waits_out_its_grace(subscription):
+    events = fixture_events("multi_device_nocall_then_ringing")
+    waiting = _apply_as_one_batch(events[:2], subscription)
+    assert waiting.missed_pending_call_ids == [Call.objects.get().pk]
+    assert waiting.messages[-1]["state"] == "ringing"
+    # The NoCall and the Ringing after it in one batch: nothing to check.
+    Call.objects.all().delete()
+    TelephonyEvent.objects.all().delete()
+    ExtensionState.objects.all().delete()
+    carried_on = _apply_as_one_batch(events[:3], subscription)
+    assert carried_on.missed_pending_call_ids == []
+    assert [m["state"] for m in carried_on.messages] == ["ringing"]
