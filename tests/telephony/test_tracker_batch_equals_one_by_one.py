@@ -34,6 +34,9 @@ FIXTURES = [
     "seed_answered_inbound",
     "seed_missed_inbound",
     "flapping_status",
+    "multi_device_nocall_then_ringing",
+    "multi_device_missed_without_marker",
+    "missed_inbound_final",
 ]
 
 
