@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from crm_cti.accounts.sessions import user_group_name
 from crm_cti.dashboard.access import is_admin as user_is_admin
@@ -54,6 +55,9 @@ def _watch_target(user: Any, requested: str) -> tuple[str, int | None] | str | N
 @database_sync_to_async
 def _session_alive(session: Any) -> bool:
     key = getattr(session, "session_key", None)
+    if settings.SESSION_ENGINE.endswith("signed_cookies"):
+        # Nothing server-side to look up (nor to end): the cookie is the session.
+        return bool(key)
     return bool(key) and session.exists(key)
 
 
