@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crm_cti.sandbox import calllog, config
+from crm_cti.sandbox import callcontrol, calllog, config
 from crm_cti.sandbox.api import sandbox_state
 from crm_cti.sandbox.state import SandboxState, iso, now
 from crm_cti.sandbox.subscriptions import raw_dispatch
@@ -114,6 +114,8 @@ async def calls(request: Request) -> Response:
         return _error(400, "body must be a JSON object")
     if not body.get("scenario") or not body.get("extension"):
         return _error(400, "'scenario' and 'extension' are required")
+    if body["scenario"] in callcontrol.SCENARIOS:
+        return _scenario_start(state, body)
     try:
         result = call_start(
             state,
@@ -129,6 +131,19 @@ async def calls(request: Request) -> Response:
             to_number=body.get("to"),
             termination_markers=body.get("termination_markers", True) is not False,
         )
+    except (CallError, TypeError, ValueError) as error:
+        return _error(400, str(error))
+    return JSONResponse(result, status_code=201)
+
+
+def _scenario_start(state: SandboxState, body: dict[str, Any]) -> Response:
+    """A call-control scenario (call queue, transfers, park, forward, reject)."""
+    try:
+        result = callcontrol.scenario_start(
+            state, scenario=str(body["scenario"]), extension=str(body["extension"]),
+            to=body.get("to"), agents=body.get("agents"), from_number=body.get("from"),
+            name=body.get("name"), ring_seconds=body.get("ring_seconds"),
+            talk_seconds=body.get("talk_seconds"), faults=body.get("faults"))
     except (CallError, TypeError, ValueError) as error:
         return _error(400, str(error))
     return JSONResponse(result, status_code=201)
@@ -165,7 +180,10 @@ async def notify(request: Request) -> Response:
            or state.extensions.get(str(body["extension"])))
     if ext is None:
         return _error(400, f"unknown extension {body['extension']!r}")
-    queued = raw_dispatch(state, ext, body["body"])
+    event = body.get("event", "presence")
+    if event not in ("presence", "telephony-sessions"):
+        return _error(400, "'event' is presence or telephony-sessions")
+    queued = raw_dispatch(state, ext, body["body"], event=event)
     return JSONResponse({"queued": queued})
 
 
