@@ -161,11 +161,8 @@ def party_reject(state: SandboxState, call: Call, leg: Leg) -> None:
         raise _not_allowed("only a ringing inbound party can be rejected")
     telephony.call_take_over(state, call)
     sessions.voicemail_publish(state, call, leg, reason="Rejected")
-    leg.party_reason = "Rejected"
-    if len(_live(call)) == 1:
-        telephony.call_finish(state, call)
-    else:
-        leg_end(state, call, leg, "Voicemail", reason="Rejected")
+    leg_end(state, call, leg, "Voicemail", reason="Rejected")
+    _finish_if_alone(state, call)
 
 
 def party_ignore(state: SandboxState, call: Call, leg: Leg) -> None:
@@ -244,12 +241,8 @@ def party_reply(state: SandboxState, call: Call, leg: Leg, body: Any) -> Leg:
     if leg.status != "Ringing" or leg.direction != "Inbound":
         raise _not_allowed("only a ringing inbound party can be replied to")
     telephony.call_take_over(state, call)
-    leg.party_reason = "CallReplied"
-    leg.result = "Reply"
-    if len(_live(call)) == 1:
-        telephony.call_finish(state, call, result="Reply" if leg is call.legs[0] else None)
-    else:
-        leg_end(state, call, leg, "Reply", reason="CallReplied")
+    leg_end(state, call, leg, "Reply", reason="CallReplied")
+    _finish_if_alone(state, call)
     return leg
 
 

@@ -32,23 +32,26 @@ def _allowed(ctx: Ctx) -> None:
         raise permission_required("CallControl")
 
 
-def _session(ctx: Ctx, *, live: bool) -> Call:
-    """The session in the path, if the user may see it (a party of theirs, or an admin):
-    another user's call is not found rather than forbidden, so ids cannot be probed."""
+def _session(ctx: Ctx, *, live: bool, parked_ok: bool = False) -> Call:
+    """The session in the path, if the user may see it (a party of theirs, or an admin;
+    with ``parked_ok`` a parked call too, which anyone may pick up): another user's call is
+    not found rather than forbidden, so ids cannot be probed."""
     _allowed(ctx)
     session_id = ctx.request.path_params["telephonySessionId"]
     assert ctx.user is not None
     call = (callcontrol.live_session_find(ctx.state, session_id) if live
             else callcontrol.session_find(ctx.state, session_id))
-    if not ctx.user.is_admin and all(leg.extension.id != ctx.user.id for leg in call.legs):
+    parked = parked_ok and any(leg.status == "ParkedCall" for leg in call.legs)
+    if not (ctx.user.is_admin or parked) and all(
+            leg.extension.id != ctx.user.id for leg in call.legs):
         raise callcontrol.not_found_error("telephonySessionId", session_id)
     return call
 
 
-def _party(ctx: Ctx, *, owned: bool = True) -> tuple[Call, Leg]:
-    call = _session(ctx, live=True)
+def _party(ctx: Ctx, *, pickup: bool = False) -> tuple[Call, Leg]:
+    call = _session(ctx, live=True, parked_ok=pickup)
     leg = callcontrol.party_find(call, ctx.request.path_params["partyId"])
-    if owned:
+    if not pickup:
         assert ctx.user is not None
         callcontrol.party_control_check(ctx.user, leg)
     return call, leg
@@ -105,7 +108,7 @@ def _party_route(name: str, handler: Callable[..., Any], *, body: bool = False,
         payload = await ctx.json() if body else None
 
         def act() -> Response:
-            call, leg = _party(ctx, owned=name != "pickup")
+            call, leg = _party(ctx, pickup=name == "pickup")
             args: list[Any] = [ctx.state, call, leg]
             if name == "pickup":
                 args.append(ctx.user)
