@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crm_cti.sandbox import callcontrol, calllog, config
+from crm_cti.sandbox import callcontrol, calllog, config, sessions
 from crm_cti.sandbox.api import sandbox_state
 from crm_cti.sandbox.state import SandboxState, iso, now
 from crm_cti.sandbox.subscriptions import raw_dispatch
@@ -171,6 +171,52 @@ async def call_action(request: Request) -> Response:
     return JSONResponse(result)
 
 
+# The console's call-control buttons: each runs the Call Control operation of that name as
+# the party's own user would (``target``: a colleague's extension number).
+PARTY_ACTIONS = ("answer", "hold", "unhold", "transfer", "forward", "park", "pickup",
+                 "reject", "record", "hangup")
+
+
+def _party_act(state: SandboxState, call: Any, leg: Any, action: str, target: str) -> None:
+    device = {"deviceId": sessions.devices_of(leg.extension)[0]["id"]}
+    if action == "answer":
+        callcontrol.party_answer(state, call, leg, device)
+    elif action in ("hold", "unhold", "park", "reject"):
+        getattr(callcontrol, f"party_{action}")(state, call, leg)
+    elif action in ("transfer", "forward"):
+        getattr(callcontrol, f"party_{action}")(state, call, leg, {"extensionNumber": target})
+    elif action == "pickup":
+        picker = state.extension_by_number(target)
+        if picker is None:
+            raise callcontrol.not_found_error("extensionNumber", target)
+        callcontrol.party_pickup(state, call, leg, picker,
+                                 {"deviceId": sessions.devices_of(picker)[0]["id"]})
+    elif action == "record":
+        callcontrol.recording_start(state, call, leg)
+    else:
+        callcontrol.party_drop(state, call, leg)
+
+
+async def party_action(request: Request) -> Response:
+    state = sandbox_state(request)
+    action = request.path_params["action"]
+    if action not in PARTY_ACTIONS:
+        return _error(400, f"unknown action {action!r}; one of {', '.join(PARTY_ACTIONS)}")
+    body = await _json(request) or {}
+    target = str(body.get("target") or "") if isinstance(body, dict) else ""
+    call = state.calls.get(request.path_params["session_id"])
+    if call is None:
+        return _error(404, "no such call")
+    try:
+        if call.ended_at is not None:
+            raise callcontrol.ControlError(409, "TAS-102", "the call has already ended")
+        leg = callcontrol.party_find(call, request.path_params["party_id"])
+        _party_act(state, call, leg, action, target)
+    except callcontrol.ControlError as error:
+        return _error(error.status if error.status != 404 else 400, error.message)
+    return JSONResponse(call_public(call))
+
+
 async def notify(request: Request) -> Response:
     state = sandbox_state(request)
     body = await _json(request)
@@ -238,6 +284,8 @@ ROUTES = [
     Route("/sandbox/calls", calls, methods=["GET", "POST"]),
     Route("/sandbox/calls/{session_id}", call_detail, methods=["GET"]),
     Route("/sandbox/calls/{session_id}/{action}", call_action, methods=["POST"]),
+    Route("/sandbox/calls/{session_id}/parties/{party_id}/{action}", party_action,
+          methods=["POST"]),
     Route("/sandbox/notify", notify, methods=["POST"]),
     Route("/sandbox/calllog", call_log_inject, methods=["POST"]),
     Route("/sandbox/messages", messages, methods=["GET"]),

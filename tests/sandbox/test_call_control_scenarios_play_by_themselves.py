@@ -115,3 +115,17 @@ def test_unknown_colleague_is_refused(fast) -> None:
     response = fast.http.post("/sandbox/calls", json={
         "scenario": "blind_transfer", "extension": "102", "to": "999"})
     assert response.status_code == 400
+
+
+def test_console_party_buttons_refuse_with_the_platforms_words(fast) -> None:
+    call = fast.start_call("interactive", extension="102", ring_seconds=600)
+    party = fast.wait_for(lambda: (c := fast.call(call["sessionId"]))["legs"][0][
+        "partyStatus"] == "Proceeding" and c)["legs"][0]["partyId"]
+    base = f"/sandbox/calls/{call['sessionId']}/parties/{party}"
+    refused = fast.http.post(base + "/forward", json={"target": "999"})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "Resource for parameter [extensionNumber] is not found"
+    held = fast.http.post(base + "/hold")
+    assert held.status_code == 409 and "cannot be held" in held.json()["error"]
+    assert fast.http.post(base + "/dance").status_code == 400
+    assert fast.http.post(base + "/answer").json()["legs"][0]["partyStatus"] == "Answered"
