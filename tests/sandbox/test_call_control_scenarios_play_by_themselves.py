@@ -42,7 +42,7 @@ def _play(sandbox: SandboxProcess, admin: httpx.Client, receiver: Receiver, scen
 
 
 def test_call_queue_rings_everyone_and_one_answers(fast, admin, receiver) -> None:
-    started, ended, events = _play(fast, admin, receiver, "call_queue")
+    _started, ended, events = _play(fast, admin, receiver, "call_queue")
     assert party_codes(events, AGENT) == PLAYED
     for other in (PRIYA, DANIEL):
         assert party_codes(events, other) == ["Setup", "Proceeding", "Disconnected"]
@@ -57,7 +57,7 @@ def test_call_queue_rings_everyone_and_one_answers(fast, admin, receiver) -> Non
 
 
 def test_blind_transfer_scenario(fast, admin, receiver) -> None:
-    started, ended, events = _play(fast, admin, receiver, "blind_transfer")
+    started, _ended, events = _play(fast, admin, receiver, "blind_transfer")
     assert started["colleague"] == "103"
     assert party_codes(events, AGENT) == ["Setup", "Proceeding", "Answered", "Gone"]
     assert party_codes(events, PRIYA) == PLAYED
@@ -73,7 +73,7 @@ def test_blind_transfer_scenario(fast, admin, receiver) -> None:
 
 
 def test_warm_transfer_scenario(fast, admin, receiver) -> None:
-    started, ended, events = _play(fast, admin, receiver, "warm_transfer")
+    started, _ended, events = _play(fast, admin, receiver, "warm_transfer")
     assert party_codes(events, AGENT) == ["Setup", "Proceeding", "Answered", "Hold", "Gone"]
     assert last_party(events, AGENT)["status"]["reason"] == "AttendedTransfer"
     # Priya joins the customer's session already talking (she was consulted first).
@@ -85,9 +85,9 @@ def test_warm_transfer_scenario(fast, admin, receiver) -> None:
 
 
 def test_park_and_pickup_scenario(fast, admin, receiver) -> None:
-    started, ended, events = _play(fast, admin, receiver, "park_pickup")
+    _started, _ended, events = _play(fast, admin, receiver, "park_pickup")
     assert party_codes(events, AGENT) == ["Setup", "Proceeding", "Answered", "Parked", "Gone"]
-    parked = [p for b in events for p in b["parties"] if p["status"]["code"] == "Parked"][0]
+    parked = next(p for b in events for p in b["parties"] if p["status"]["code"] == "Parked")
     assert parked["park"]["id"] == "*801" and parked["status"]["parkData"] == "*801"
     assert last_party(events, AGENT)["status"]["reason"] == "Pickup"
     assert party_codes(events, PRIYA) == ["Setup", "Answered", "Disconnected"]
@@ -96,7 +96,7 @@ def test_park_and_pickup_scenario(fast, admin, receiver) -> None:
 
 
 def test_forward_scenario(fast, admin, receiver) -> None:
-    started, ended, events = _play(fast, admin, receiver, "forward", to="104")
+    _started, ended, events = _play(fast, admin, receiver, "forward", to="104")
     assert party_codes(events, AGENT) == ["Setup", "Proceeding", "Disconnected"]
     final = last_party(events, AGENT)
     assert final["status"]["reason"] == "CallRedirected" and final["missedCall"] is False
@@ -105,7 +105,7 @@ def test_forward_scenario(fast, admin, receiver) -> None:
 
 
 def test_reject_to_voicemail_scenario(fast, admin, receiver) -> None:
-    started, ended, events = _play(fast, admin, receiver, "reject_voicemail")
+    _started, ended, events = _play(fast, admin, receiver, "reject_voicemail")
     assert party_codes(events, AGENT) == ["Setup", "Proceeding", "VoiceMail", "Disconnected"]
     assert last_party(events, AGENT)["status"]["reason"] == "Rejected"
     assert ended["legs"][0]["result"] == "Voicemail"
