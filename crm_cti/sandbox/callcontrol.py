@@ -454,6 +454,23 @@ def scenario_start(state: SandboxState, *, scenario: str, extension: str,
     return result
 
 
+async def _agent_answers(state: SandboxState, call: Call, ring: float) -> Leg:
+    """The opening of most scenarios: the agent's phone rings, the agent answers."""
+    agent = call.legs[0]
+    leg_set(state, call, agent, "Ringing")
+    await telephony.pause(state, ring)
+    leg_set(state, call, agent, "CallConnected")
+    return agent
+
+
+async def _colleague_answers(state: SandboxState, call: Call, ring: float) -> None:
+    """The colleague a call was sent to answers after ringing (unless someone acted)."""
+    await telephony.pause(state, ring)
+    new = call.legs[-1]
+    if new.status == "Ringing":
+        leg_set(state, call, new, "CallConnected")
+
+
 def _device(ext: Extension) -> dict[str, str]:
     return {"deviceId": sessions.devices_of(ext)[0]["id"]}
 
@@ -471,18 +488,12 @@ async def _queue(state: SandboxState, call: Call, _colleague: Extension | None, 
 
 async def _blind(state: SandboxState, call: Call, colleague: Extension | None, ring: float,
                  talk: float) -> None:
-    agent = call.legs[0]
-    leg_set(state, call, agent, "Ringing")
-    await telephony.pause(state, ring)
-    leg_set(state, call, agent, "CallConnected")
+    agent = await _agent_answers(state, call, ring)
     await telephony.pause(state, talk / 2)
     assert colleague is not None
     _redirect(state, call, agent, {"extensionNumber": colleague.number}, "extensionNumber",
               "Accepted", "BlindTransfer")
-    await telephony.pause(state, ring)
-    new = call.legs[-1]
-    if new.status == "Ringing":
-        leg_set(state, call, new, "CallConnected")
+    await _colleague_answers(state, call, ring)
     await telephony.pause(state, talk / 2)
     telephony.call_finish(state, call)
 
@@ -490,10 +501,7 @@ async def _blind(state: SandboxState, call: Call, colleague: Extension | None, r
 async def _warm(state: SandboxState, call: Call, colleague: Extension | None, ring: float,
                 talk: float) -> None:
     """Answer, hold the customer, consult the colleague on a second call, bridge."""
-    agent = call.legs[0]
-    leg_set(state, call, agent, "Ringing")
-    await telephony.pause(state, ring)
-    leg_set(state, call, agent, "CallConnected")
+    agent = await _agent_answers(state, call, ring)
     await telephony.pause(state, talk / 3)
     leg_set(state, call, agent, "OnHold")
     assert colleague is not None
@@ -516,10 +524,7 @@ async def _warm(state: SandboxState, call: Call, colleague: Extension | None, ri
 
 async def _park(state: SandboxState, call: Call, colleague: Extension | None, ring: float,
                 talk: float) -> None:
-    agent = call.legs[0]
-    leg_set(state, call, agent, "Ringing")
-    await telephony.pause(state, ring)
-    leg_set(state, call, agent, "CallConnected")
+    agent = await _agent_answers(state, call, ring)
     await telephony.pause(state, talk / 2)
     party_park(state, call, agent)
     await telephony.pause(state, ring)
@@ -537,10 +542,7 @@ async def _forward(state: SandboxState, call: Call, colleague: Extension | None,
     assert colleague is not None
     _redirect(state, call, agent, {"extensionNumber": colleague.number}, "extensionNumber",
               "Stopped", "CallRedirected")
-    await telephony.pause(state, ring)
-    new = call.legs[-1]
-    if new.status == "Ringing":
-        leg_set(state, call, new, "CallConnected")
+    await _colleague_answers(state, call, ring)
     await telephony.pause(state, talk)
     telephony.call_finish(state, call)
 

@@ -106,22 +106,31 @@ def _detailed(event_filter: str) -> bool:
     return bool(values) and values[0].lower() == "true"
 
 
-def presence_targets(state: SandboxState, ext: Extension) -> list[tuple[Subscription, str, bool]]:
-    """(subscription, event path, detailed) for each live subscription covering ``ext``."""
-    ext_path = f"/restapi/v1.0/account/{state.account_id}/extension/{ext.id}/presence"
-    account_path = f"/restapi/v1.0/account/{state.account_id}/presence"
+def _covering(state: SandboxState, ext: Extension, resource: str,
+              ) -> list[tuple[Subscription, str, str]]:
+    """(subscription, extension-level path, filter query) for each live subscription whose
+    filter for ``resource`` (``presence``, ``telephony/sessions``) covers ``ext``: its own
+    extension's filter or the account's."""
+    account = f"/restapi/v1.0/account/{state.account_id}"
+    ext_path = f"{account}/extension/{ext.id}/{resource}"
     at = now()
-    targets = []
+    found = []
     for sub in state.subscriptions.values():
         if sub.status != "Active" or sub.expired(at):
             continue
         for event_filter in sub.event_filters:
             path, _, query = event_filter.partition("?")
-            if path in (ext_path, account_path):
-                event = ext_path + ("?" + query if query else "")
-                targets.append((sub, event, _detailed(event_filter)))
+            if path in (ext_path, f"{account}/{resource}"):
+                found.append((sub, path, query))
                 break
-    return targets
+    return found
+
+
+def presence_targets(state: SandboxState, ext: Extension) -> list[tuple[Subscription, str, bool]]:
+    """(subscription, event path, detailed) for each live subscription covering ``ext``."""
+    ext_path = f"/restapi/v1.0/account/{state.account_id}/extension/{ext.id}/presence"
+    return [(sub, ext_path + ("?" + query if query else ""), _detailed("?" + query))
+            for sub, _path, query in _covering(state, ext, "presence")]
 
 
 def _strip_details(body: dict[str, Any]) -> dict[str, Any]:
@@ -177,20 +186,9 @@ def _faulted_enqueue(state: SandboxState, call: Call | None, ext: Extension, kin
 # -- telephony sessions ----------------------------------------------------------------------
 def session_targets(state: SandboxState, ext: Extension) -> list[tuple[Subscription, str, str]]:
     """(subscription, event path, filter query) for each live subscription to telephony
-    sessions covering ``ext`` (its own filter or the account's)."""
-    ext_path = f"/restapi/v1.0/account/{state.account_id}/extension/{ext.id}/telephony/sessions"
-    account_path = f"/restapi/v1.0/account/{state.account_id}/telephony/sessions"
-    at = now()
-    targets = []
-    for sub in state.subscriptions.values():
-        if sub.status != "Active" or sub.expired(at):
-            continue
-        for event_filter in sub.event_filters:
-            path, _, query = event_filter.partition("?")
-            if path in (ext_path, account_path):
-                targets.append((sub, path + ("?" + query if query else ""), query))
-                break
-    return targets
+    sessions covering ``ext`` (the event is named by the subscription's own filter)."""
+    return [(sub, path + ("?" + query if query else ""), query)
+            for sub, path, query in _covering(state, ext, "telephony/sessions")]
 
 
 def _party_passes(party: dict[str, Any], query: str) -> bool:

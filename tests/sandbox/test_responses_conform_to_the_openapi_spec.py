@@ -136,14 +136,19 @@ def test_subscriptions(spec: dict, ready: SandboxProcess, agent: httpx.Client,
 
 def test_presence_event_bodies(spec: dict, ready: SandboxProcess, agent: httpx.Client,
                                receiver: Receiver) -> None:
+    subscribe(agent, receiver)
+    ready.start_call("concurrent", extension="102")
+    ready.wait_for(lambda: len(receiver.received) >= 8)
+    _bodies_conform(spec, receiver, "DetailedExtensionPresenceEventBody")
+
+
+def _bodies_conform(spec: dict, receiver: Receiver, schema_name: str) -> None:
+    """Every notification body received validates against the spec's ``schema_name``."""
     import jsonschema
 
     from tests.sandbox.spec import FORMATS
 
-    subscribe(agent, receiver)
-    ready.start_call("concurrent", extension="102")
-    ready.wait_for(lambda: len(receiver.received) >= 8)
-    body_schema = {"$ref": "#/components/schemas/DetailedExtensionPresenceEventBody",
+    body_schema = {"$ref": f"#/components/schemas/{schema_name}",
                    "components": spec["components"]}
     validator = jsonschema.Draft7Validator(body_schema, format_checker=FORMATS)
     for event in receiver.bodies():
@@ -154,10 +159,7 @@ def test_presence_event_bodies(spec: dict, ready: SandboxProcess, agent: httpx.C
 def test_call_control_responses_and_session_events(spec: dict, ready: SandboxProcess,
                                                    agent: httpx.Client,
                                                    receiver: Receiver) -> None:
-    import jsonschema
-
     from tests.sandbox.session_helpers import SESSIONS, TELEPHONY, device_id, limited_api
-    from tests.sandbox.spec import FORMATS
 
     subscribe(agent, receiver, [SESSIONS])
     s = A + "/telephony/sessions/{telephonySessionId}"
@@ -175,9 +177,4 @@ def test_call_control_responses_and_session_events(spec: dict, ready: SandboxPro
         conforms(limited.get(path), "GET", s)
     agent.delete(path)
     ready.wait_for(lambda: len(receiver.received) >= 4)
-    body_schema = {"$ref": "#/components/schemas/TelephonySessionsEventBody",
-                   "components": spec["components"]}
-    validator = jsonschema.Draft7Validator(body_schema, format_checker=FORMATS)
-    for event in receiver.bodies():
-        errors = list(validator.iter_errors(event["body"]))
-        assert not errors, errors[0].message
+    _bodies_conform(spec, receiver, "TelephonySessionsEventBody")
