@@ -354,6 +354,8 @@ def normalize_faults(raw: Any) -> list[dict[str, Any]]:
         if fault.get("type") not in ("out_of_order", "duplicate", "drop", "slow"):
             raise CallError("faults: each is out_of_order, duplicate, drop or slow "
                             "(a string or an object with 'type')")
+        if fault.get("event", "presence") not in ("presence", "telephony-sessions"):
+            raise CallError("faults: 'event' is presence or telephony-sessions")
         faults.append(fault)
     return faults
 

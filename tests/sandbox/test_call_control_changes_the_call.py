@@ -327,3 +327,24 @@ def test_call_out_to_a_number_connects_and_hangs_up(live, agent, receiver) -> No
     events = live.wait_for(lambda: (e := session_events(receiver)) and len(e) >= 4 and e)
     assert party_codes(events, AGENT) == ["Setup", "Proceeding", "Answered", "Disconnected"]
     assert events[0]["origin"] == {"type": "CallOut"}
+
+
+def test_a_queue_agent_ignores_and_another_answers(live, agent, priya, admin, receiver) -> None:
+    subscribe(admin, receiver, [ACCOUNT_SESSIONS])
+    call = live.start_call("call_queue", extension="102", ring_seconds=600)
+    live.wait_for(lambda: all(leg["telephonyStatus"] == "Ringing"
+                              for leg in live.call(call["sessionId"])["legs"]))
+    mine = party_of(priya, call["telephonySessionId"], PRIYA)
+    assert priya.post(_path(call, mine, "ignore"), json={}).status_code == 204
+    marcus = party_of(agent, call["telephonySessionId"], AGENT)
+    assert agent.post(_path(call, marcus, "answer"),
+                      json={"deviceId": device_id(agent)}).status_code == 200
+    legs = {leg["extensionNumber"]: leg for leg in live.call(call["sessionId"])["legs"]}
+    assert legs["103"]["result"] == "Missed"
+    assert legs["104"]["result"] == "Answered Elsewhere"
+    assert legs["102"]["partyStatus"] == "Answered"
+    events = live.wait_for(lambda: (e := session_events(receiver)) and party_codes(
+        e, DANIEL)[-1:] == ["Disconnected"] and e)
+    assert last_party(events, DANIEL)["status"]["reason"] == "AgentAnswered"
+    assert last_party(events, DANIEL)["status"]["peerId"]["partyId"] == marcus["id"]
+    assert all(p["queueCall"] for b in events for p in b["parties"])

@@ -172,6 +172,10 @@ def test_delivery_faults_apply_to_session_events(fast: SandboxProcess, agent,
     sequences = [b["sequence"] for b in session_events(receiver)]
     # Proceeding (2) dropped, Answered (3) delivered twice.
     assert sorted(sequences) == [1, 3, 3, 4]
+    wrong = fast.http.post("/sandbox/calls", json={
+        "scenario": "inbound_answered", "extension": "102",
+        "faults": [{"type": "drop", "event": "sms"}]})
+    assert wrong.status_code == 400
 
 
 def test_out_of_order_session_event(fast: SandboxProcess, agent, receiver: Receiver) -> None:
