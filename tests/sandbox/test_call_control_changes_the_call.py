@@ -152,6 +152,14 @@ def test_blind_transfer_to_a_colleague(live, agent, priya, admin, receiver: Rece
     records = {r["extension"]["id"]: r for r in _call_log(live, admin, call["sessionId"], "")}
     assert records[int(AGENT)]["result"] == "Accepted"
     assert records[int(PRIYA)]["result"] == "Accepted"
+    # Marcus's record says where his call went.
+    legs = records[int(AGENT)]["legs"]
+    assert [(leg["legType"], leg.get("action")) for leg in legs] == [
+        ("Accept", "Phone Call"), ("TransferCall", "Transfer")]
+    assert legs[1]["to"]["extensionNumber"] == "103"
+    conforms(admin.get("/restapi/v1.0/account/~/call-log", params={
+        "sessionId": call["sessionId"], "view": "Detailed", "dateFrom": "2020-01-01"}), "GET",
+        "/restapi/v1.0/account/{accountId}/call-log")
 
 
 def test_transfer_to_voicemail_and_to_an_outside_number(live, agent, receiver) -> None:
@@ -348,3 +356,18 @@ def test_a_queue_agent_ignores_and_another_answers(live, agent, priya, admin, re
     assert last_party(events, DANIEL)["status"]["reason"] == "AgentAnswered"
     assert last_party(events, DANIEL)["status"]["peerId"]["partyId"] == marcus["id"]
     assert all(p["queueCall"] for b in events for p in b["parties"])
+
+
+def test_transfer_to_a_park_orbit(live, agent, spec) -> None:
+    call, party = _answered(live, agent)
+    parked = conforms(agent.post(_path(call, party, "transfer"), json={"parkOrbit": "*805"}),
+                      "POST", P + "/transfer")
+    assert parked["status"]["code"] == "Parked" and parked["park"]["id"] == "*805"
+    assert parked["status"]["reason"] == "ParkLocation"
+    assert live.call(call["sessionId"])["legs"][0]["telephonyStatus"] == "ParkedCall"
+    assert agent.delete(_path(call)).status_code == 204
+    records = _call_log(live, agent, call["sessionId"])
+    assert [leg["legType"] for leg in records[0]["legs"]] == ["Accept", "CallPark"]
+    conforms(agent.get("/restapi/v1.0/account/~/extension/~/call-log", params={
+        "sessionId": call["sessionId"], "view": "Detailed", "dateFrom": "2020-01-01"}), "GET",
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log")
