@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 from crm_cti.sandbox import delivery
 from crm_cti.sandbox.seed import Extension
-from crm_cti.sandbox.state import Call, SandboxState, Subscription, now
+from crm_cti.sandbox.state import Call, Leg, SandboxState, Subscription, now
 
 _EXT_PRESENCE = re.compile(r"^/restapi/v1\.0/account/([^/]+)/extension/([^/?]+)/presence$")
 _ACCOUNT_PRESENCE = re.compile(r"^/restapi/v1\.0/account/([^/]+)/presence$")
@@ -205,7 +205,7 @@ def _party_passes(party: dict[str, Any], query: str) -> bool:
     return True
 
 
-def session_dispatch(state: SandboxState, call: Call, leg: Any, body: dict[str, Any]) -> None:
+def session_dispatch(state: SandboxState, call: Call, leg: Leg, body: dict[str, Any]) -> None:
     """Queue one telephony-session event (about ``leg``'s party) for every subscription
     whose filter and options it passes, with the call's faults applied."""
     ext = leg.extension

@@ -294,6 +294,21 @@ def test_another_agent_cannot_control_my_call(live, agent, priya) -> None:
     assert priya.delete(_path(call)).status_code == 404
 
 
+
+def test_on_a_shared_call_each_acts_on_their_own_party_and_an_admin_on_any(
+        live, agent, priya, admin) -> None:
+    call = live.start_call("internal", extension="102", from_="103", ring_seconds=600)
+    live.wait_for(lambda: all(leg["telephonyStatus"] == "Ringing"
+                              for leg in live.call(call["sessionId"])["legs"]))
+    mine = party_of(agent, call["telephonySessionId"], AGENT)
+    live.call_action(call["sessionId"], "answer")
+    refused = priya.post(_path(call, mine, "hold"))
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["errorCode"] == "CMN-419"
+    held = admin.post(_path(call, mine, "hold"))
+    assert held.status_code == 200 and held.json()["status"]["code"] == "Hold"
+
+
 def test_an_app_without_call_control_gets_403(live, agent) -> None:
     call, party = _answered(live, agent)
     with limited_api(live) as limited:
