@@ -98,6 +98,7 @@ async def subscriptions(request: Request) -> Response:
     return JSONResponse([
         {"id": sub.id, "ownerId": sub.owner_id, "clientId": sub.client_id,
          "eventFilters": sub.event_filters, "address": sub.address, "status": sub.status,
+         "transport": sub.transport, "wsc": sub.ws_session,
          "expirationTime": iso(sub.expires_at), "expired": sub.expired(at),
          "blacklistedData": sub.blacklisted_data,
          "consecutiveFailures": sub.consecutive_failures,

@@ -102,7 +102,9 @@ async def test_one_subscription_per_connection(fresh_sandbox: SandboxProcess,
     assert first["id"] != second["id"]
     gone = await gateway.request("GET", f"/restapi/v1.0/subscription/{first['id']}")
     assert gone[0]["status"] == 404 and gone[1]["errors"][0]["errorCode"] == "CMN-102"
-    assert [s["id"] for s in fresh_sandbox.subscriptions()] == [second["id"]]
+    listed = fresh_sandbox.subscriptions()
+    assert [(s["id"], s["transport"], s["wsc"]) for s in listed] == [
+        (second["id"], "WebSocket", gateway.wsc)]
     assert fresh_sandbox.notify("102", {"telephonyStatus": "Ringing"}) == {"queued": 1}
     note = (await gateway.notifications(1))[0]
     assert note[1]["subscriptionId"] == second["id"]

@@ -19,13 +19,23 @@ def _ring(sandbox: SandboxProcess, count: int) -> None:
         assert sandbox.notify("102", {"telephonyStatus": "Ringing", "n": index}) == {"queued": 1}
 
 
+def _sessions(sandbox: SandboxProcess) -> list[dict]:
+    return sandbox.http.get("/sandbox/ws/sessions").json()
+
+
 async def _dropped(sandbox: SandboxProcess, gateway: Gateway) -> None:
     assert sandbox.http.post("/sandbox/ws/drop", json={"extension": "102"}).json() == {
         "dropped": 1}
     with pytest.raises(ConnectionClosed):
         await gateway.recv()
-    sandbox.wait_for(lambda: not any(s["connected"] for s in
-                                     sandbox.http.get("/sandbox/ws/sessions").json()))
+    sandbox.wait_for(lambda: not any(s["connected"] for s in _sessions(sandbox)))
+
+
+async def _subscribed_then_dropped(sandbox: SandboxProcess, agent: httpx.Client) -> Gateway:
+    gateway = await gateway_open(agent)
+    await gateway.subscribe()
+    await _dropped(sandbox, gateway)
+    return gateway
 
 
 async def test_recovery_within_the_window_replays_exactly_what_was_missed(
@@ -37,8 +47,7 @@ async def test_recovery_within_the_window_replays_exactly_what_was_missed(
     before = (await gateway.notifications(1))[0]
     await _dropped(fresh_sandbox, gateway)
     _ring(fresh_sandbox, 3)
-    fresh_sandbox.wait_for(lambda: fresh_sandbox.http.get("/sandbox/ws/sessions").json()[0][
-        "missed"] == 3)
+    fresh_sandbox.wait_for(lambda: _sessions(fresh_sandbox)[0]["missed"] == 3)
     again = await gateway_open(agent, wsc=gateway.wsc)
     header, details = again.details
     assert details["recoveryState"] == "Successful"
@@ -81,31 +90,25 @@ async def test_recovery_after_the_window_fails(fresh_sandbox: SandboxProcess,
     await _dropped(fresh_sandbox, gateway)
     _ring(fresh_sandbox, 1)
     # The session is forgotten once the window has passed.
-    fresh_sandbox.wait_for(lambda: fresh_sandbox.http.get("/sandbox/ws/sessions").json() == [])
+    fresh_sandbox.wait_for(lambda: _sessions(fresh_sandbox) == [])
     again = await _failed_recovery(fresh_sandbox, agent, gateway)
     await again.close()
 
 
 async def test_recovery_after_more_than_the_buffer_fails(fresh_sandbox: SandboxProcess,
                                                          agent: httpx.Client) -> None:
-    gateway = await gateway_open(agent)
-    await gateway.subscribe()
-    await _dropped(fresh_sandbox, gateway)
+    gateway = await _subscribed_then_dropped(fresh_sandbox, agent)
     _ring(fresh_sandbox, 101)
-    fresh_sandbox.wait_for(lambda: fresh_sandbox.http.get("/sandbox/ws/sessions").json()[0][
-        "missedTotal"] == 101)
+    fresh_sandbox.wait_for(lambda: _sessions(fresh_sandbox)[0]["missedTotal"] == 101)
     again = await _failed_recovery(fresh_sandbox, agent, gateway)
     await again.close()
 
 
 async def test_a_full_buffer_still_recovers(fresh_sandbox: SandboxProcess,
                                             agent: httpx.Client) -> None:
-    gateway = await gateway_open(agent)
-    await gateway.subscribe()
-    await _dropped(fresh_sandbox, gateway)
+    gateway = await _subscribed_then_dropped(fresh_sandbox, agent)
     _ring(fresh_sandbox, 100)
-    fresh_sandbox.wait_for(lambda: fresh_sandbox.http.get("/sandbox/ws/sessions").json()[0][
-        "missed"] == 100)
+    fresh_sandbox.wait_for(lambda: _sessions(fresh_sandbox)[0]["missed"] == 100)
     again = await gateway_open(agent, wsc=gateway.wsc)
     assert again.details[1]["recoveryState"] == "Successful"
     assert [n[1]["body"]["n"] for n in await again.notifications(100)] == list(range(100))
@@ -114,9 +117,7 @@ async def test_a_full_buffer_still_recovers(fresh_sandbox: SandboxProcess,
 
 async def test_refused_recovery_fails(fresh_sandbox: SandboxProcess,
                                       agent: httpx.Client) -> None:
-    gateway = await gateway_open(agent)
-    await gateway.subscribe()
-    await _dropped(fresh_sandbox, gateway)
+    gateway = await _subscribed_then_dropped(fresh_sandbox, agent)
     fresh_sandbox.config(ws_refuse_recovery=True)
     again = await _failed_recovery(fresh_sandbox, agent, gateway)
     await again.close()
@@ -124,9 +125,7 @@ async def test_refused_recovery_fails(fresh_sandbox: SandboxProcess,
 
 async def test_another_users_wsc_does_not_recover(fresh_sandbox: SandboxProcess,
                                                   agent: httpx.Client) -> None:
-    gateway = await gateway_open(agent)
-    await gateway.subscribe()
-    await _dropped(fresh_sandbox, gateway)
+    gateway = await _subscribed_then_dropped(fresh_sandbox, agent)
     with fresh_sandbox.api("103") as other:
         stranger = await gateway_open(other, wsc=gateway.wsc)
     assert stranger.details[1]["recoveryState"] == "Failed"
@@ -200,8 +199,7 @@ async def test_a_delayed_notification_missed_by_a_drop_is_replayed(
     # Dropped while the notification waits out its delay: it was never sent on this socket.
     await _dropped(fresh_sandbox, gateway)
     assert not [m for m in gateway.seen if m[0]["type"] == "ServerNotification"]
-    fresh_sandbox.wait_for(lambda: fresh_sandbox.http.get("/sandbox/ws/sessions").json()[0][
-        "missed"] == 1)
+    fresh_sandbox.wait_for(lambda: _sessions(fresh_sandbox)[0]["missed"] == 1)
     fresh_sandbox.config(ws_message_delay=0)
     again = await gateway_open(agent, wsc=gateway.wsc)
     assert again.details[1]["recoveryState"] == "Successful"
@@ -216,3 +214,17 @@ def test_gateway_knobs_are_checked(fresh_sandbox: SandboxProcess) -> None:
     assert fresh_sandbox.http.post("/sandbox/ws/drop", json={"extension": "999"}
                                    ).status_code == 400
     assert fresh_sandbox.http.post("/sandbox/ws/drop").json() == {"dropped": 0}
+
+
+async def test_reset_closes_connections_and_forgets_sessions(fresh_sandbox: SandboxProcess,
+                                                             agent: httpx.Client) -> None:
+    gateway = await gateway_open(agent)
+    await gateway.subscribe()
+    fresh_sandbox.reset()
+    with pytest.raises(ConnectionClosed):
+        await gateway.recv()
+    assert _sessions(fresh_sandbox) == []
+    with fresh_sandbox.api("102") as fresh_agent:
+        again = await gateway_open(fresh_agent, wsc=gateway.wsc)
+    assert again.details[1]["recoveryState"] == "Failed"
+    await again.close()
