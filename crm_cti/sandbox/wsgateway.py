@@ -106,6 +106,7 @@ async def gateway(websocket: WebSocket) -> None:
 async def _serve(state: SandboxState, session: wssession.WsSession,
                  connection: wssession.Connection, token: wssession.WsToken) -> None:
     websocket = connection.websocket
+    renew_in = wssession.subscription_renew(state, session, most=RENEW_EVERY)
     while not connection.closed:
         at = time.monotonic()
         idle_left = connection.last_seen + float(state.config["ws_idle_timeout"]) - at
@@ -119,16 +120,17 @@ async def _serve(state: SandboxState, session: wssession.WsSession,
             return
         try:
             message = await asyncio.wait_for(websocket.receive(),
-                                             min(idle_left, absolute_left, RENEW_EVERY))
+                                             min(idle_left, absolute_left, renew_in))
         except TimeoutError:
-            wssession.subscription_renew(state, session)
+            renew_in = wssession.subscription_renew(state, session, most=RENEW_EVERY)
             continue
         if message["type"] == "websocket.disconnect":
             return
         connection.last_seen = time.monotonic()
-        wssession.subscription_renew(state, session)
         raw = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
         await connection.send(await _answer(state, session, token, websocket, raw))
+        # After the answer: the request may have made (or replaced) the subscription.
+        renew_in = wssession.subscription_renew(state, session, most=RENEW_EVERY)
 
 
 async def _close_quietly(websocket: WebSocket, code: int, reason: str) -> None:

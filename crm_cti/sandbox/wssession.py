@@ -187,11 +187,14 @@ def session_forget(state: SandboxState, session: WsSession) -> None:
         session.subscription_id = None
 
 
-def subscription_renew(state: SandboxState, session: WsSession) -> None:
-    """WebSocket subscriptions renew themselves while their session is connected."""
+def subscription_renew(state: SandboxState, session: WsSession, *, most: float) -> float:
+    """WebSocket subscriptions renew themselves while their session is connected: renew it
+    now and return the seconds (at most ``most``) until it should be renewed again."""
     sub = state.subscriptions.get(session.subscription_id or "")
-    if sub is not None:
-        sub.expires_at = now() + sub.expires_in
+    if sub is None:
+        return most
+    sub.expires_at = now() + sub.expires_in
+    return min(most, max(0.5, sub.expires_in / 2))
 
 
 def server_notification(session: WsSession, envelope: dict[str, Any]) -> list[Any]:

@@ -4,6 +4,8 @@ and presence from a sandbox call as ServerNotification with the webhook's envelo
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -182,4 +184,54 @@ async def test_delivery_faults_apply_to_the_gateway(fast: SandboxProcess,
     fast.start_call("inbound_answered", extension="102", faults=[{"type": "drop", "index": 0}])
     later = await gateway.notifications(2)
     assert [n[1]["body"]["telephonyStatus"] for n in later] == ["CallConnected", "NoCall"]
+    await gateway.close()
+
+
+async def test_an_expired_wstoken_is_refused(fresh_sandbox: SandboxProcess,
+                                             agent: httpx.Client) -> None:
+    from websockets.asyncio.client import connect
+
+    fresh_sandbox.config(ws_token_ttl=0.2)
+    token = ws_token(agent)
+    assert token["expires_in"] == 1
+    await asyncio.sleep(0.5)
+    with pytest.raises(InvalidStatus):
+        await connect(f"{token['uri']}?access_token={token['ws_access_token']}")
+
+
+async def test_a_connected_subscription_renews_itself(fresh_sandbox: SandboxProcess,
+                                                      agent: httpx.Client) -> None:
+    gateway = await gateway_open(agent)
+    answer = await gateway.request("POST", "/restapi/v1.0/subscription/", {
+        "eventFilters": [PRESENCE], "deliveryMode": {"transportType": "WebSocket"},
+        "expiresIn": 1})
+    assert answer[1]["expiresIn"] == 1
+    await asyncio.sleep(2.5)
+    assert fresh_sandbox.subscriptions()[0]["expired"] is False
+    assert fresh_sandbox.notify("102", {"telephonyStatus": "Ringing"}) == {"queued": 1}
+    assert (await gateway.notifications(1))[0][1]["subscriptionId"] == answer[1]["id"]
+    await gateway.close()
+
+
+@pytest.mark.parametrize("raw", [
+    "[]", "[1, 2]", "[{}, {}, {}]", '[{"type": "ClientRequest"}]', "null", '"text"',
+    '[{"type": "ClientRequest", "method": 7, "path": ["x"]}, {}]',
+    '[{"type": "ClientRequest", "method": "POST", "path": "/restapi/v1.0/subscription"}, 5]',
+    '[{"type": "ClientRequest", "method": "POST", "path": "/restapi/v1.0/subscription"},'
+    ' {"eventFilters": "x", "deliveryMode": []}]',
+    '[{"type": "ClientRequest", "method": "PATCH", "path": "/restapi/v1.0/subscription/x"}]',
+    '[{"type": "ClientRequest", "method": "POST", "path": "/restapi/v1.0/subscription"},'
+    ' {"eventFilters": ["' + PRESENCE + '"], "deliveryMode": {"transportType": "WebSocket"},'
+    ' "expiresIn": 1e400}]',
+    "[" * 5000,
+])
+async def test_malformed_messages_are_answered_not_fatal(agent: httpx.Client, raw: str) -> None:
+    gateway = await gateway_open(agent)
+    await gateway.socket.send(raw)
+    answer = await gateway.recv()
+    assert answer[0]["type"] in {"Error", "ClientRequest"}
+    assert 400 <= answer[0]["status"] < 500, answer
+    # Still open and serving.
+    message_id = await gateway.send({"type": "Heartbeat"})
+    assert (await gateway.next("Heartbeat", message_id=message_id))[0]["status"] == 200
     await gateway.close()
