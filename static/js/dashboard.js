@@ -93,6 +93,12 @@
     return true;
   }
 
+  // A call that just ended (the snapshot keeps those a while): shown if it had popped.
+  function poppedBefore(call) {
+    if (settings[`pop_${callKind(call)}`] === false || settings.pop_on === "off") return false;
+    return settings.pop_on !== "answer" || Boolean(call.answered_at);
+  }
+
   // The team requires a disposition on answered calls: the card stays until it is set.
   function needsDisposition(call) {
     return Boolean(settings.require_disposition) && !LIVE.has(call.state) && Boolean(call.answered_at) && !call.disposition;
@@ -279,11 +285,11 @@
     if (LIVE.has(call.state)) seenLive.add(call.id);
     if (isNew) {
       // A live call pops as the agent's settings say (it shows in Recent calls anyway). An
-      // ended call gets a card only while its required disposition is missing, or from the
-      // page itself (which lists those); one never seen live is history only.
+      // ended call gets a card while its required disposition is missing (the page lists
+      // those), or from a snapshot if it had popped; one never seen live is history only.
       const show = LIVE.has(call.state)
         ? pops(call)
-        : fromSnapshot || (wasSeen && needsDisposition(call));
+        : needsDisposition(call) ? (fromSnapshot || wasSeen) : fromSnapshot && poppedBefore(call);
       if (!show) return;
       entry = createCard(call);
       cards.set(call.id, entry);

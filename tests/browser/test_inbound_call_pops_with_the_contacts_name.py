@@ -28,7 +28,7 @@ def test_sign_in_then_a_call_pops_and_notes_persist(browser, rc_sandbox, live_ap
     page.screenshot(path=str(artifacts / "dashboard-pop.png"), full_page=True)
 
     card.locator("textarea[name=notes]").fill("Asked for the spring catalogue")
-    card.locator("select[name=disposition]").select_option("follow_up")
+    card.locator("select[name=disposition]").select_option(label="Follow-up needed")
     card.get_by_role("button", name="Save notes").click()
     page.wait_for_selector("#cards .card [data-f=save-state]:text('Saved')")
 
@@ -39,7 +39,9 @@ def test_sign_in_then_a_call_pops_and_notes_persist(browser, rc_sandbox, live_ap
     assert restored.locator(".card-title").inner_text() == "Phillip Marco"
     notes = restored.locator("textarea[name=notes]").input_value()
     assert notes == "Asked for the spring catalogue"
-    assert restored.locator("select[name=disposition]").input_value() == "follow_up"
+    assert restored.locator("select[name=disposition] option:checked").inner_text() == (
+        "Follow-up needed"
+    )
 
     rc_sandbox.call_action(call["sessionId"], "hangup")
     page.wait_for_selector("#cards .card[data-state='ended']")
