@@ -17,6 +17,13 @@
   const ownNumbers = new Set(settings.own_numbers || []);
   const seenLive = new Set(); // calls this tab saw live, with or without a card
   const CONTACT_TAB = "crm_cti_contact"; // one tab for every contact page a pop opens
+  // Cards dismissed in this tab: a reload within the linger time must not bring them back.
+  const DISMISSED_KEY = "crm_cti_dismissed";
+  const dismissed = new Set(JSON.parse(sessionStorage.getItem(DISMISSED_KEY) || "[]"));
+  function rememberDismissed(id) {
+    dismissed.add(id);
+    sessionStorage.setItem(DISMISSED_KEY, JSON.stringify([...dismissed].slice(-50)));
+  }
   const baseTitle = document.title;
   let flashTimer = null;
 
@@ -290,7 +297,7 @@
       const show = LIVE.has(call.state)
         ? pops(call)
         : needsDisposition(call) ? (fromSnapshot || wasSeen) : fromSnapshot && poppedBefore(call);
-      if (!show) return;
+      if (!show || (!LIVE.has(call.state) && dismissed.has(call.id))) return;
       entry = createCard(call);
       cards.set(call.id, entry);
       container.prepend(entry.el);
@@ -377,6 +384,7 @@
         slot.textContent = errorText(data.errors);
         return;
       }
+      rememberDismissed(entry.call.id);
       removeCard(entry.call.id);
     } catch (err) {
       slot.textContent = "Network error: try again.";
