@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 
 from crm_cti.accounts.models import Agent, TeamSettings
 from crm_cti.crm.models import CompanyLine, Contact, ContactPhone, NumberChoice
@@ -16,6 +16,7 @@ from crm_cti.crm.phones import is_extension_number, try_normalize_e164
 MAX_CANDIDATES = 50
 # Candidates the card lists when several contacts share a number.
 CARD_CANDIDATES = 8
+_company_of_line = CompanyLine.objects.filter(e164=OuterRef("e164")).values("company")[:1]
 
 
 class Rule:
@@ -114,16 +115,21 @@ def party_match(*, raw_number: str, agent_id: int | None = None) -> PartyMatch:
     e164 = try_normalize_e164(raw)
     if not e164:
         return PartyMatch()
-    # Two queries on the hot path (every ringing call): is it a company line, and the
-    # numbers stored with it, newest contacts first. Only a shared number costs more.
-    company = CompanyLine.objects.filter(e164=e164).values_list("company", flat=True).first()
-    if company is not None:
-        return PartyMatch(e164=e164, info={"rule": Rule.COMPANY_LINE, "company": company})
+    # One query on the hot path (every ringing call) for a contact's number: the numbers
+    # stored with it, newest contacts first, and whether it is a company line. An unknown
+    # number costs a second (a company line no contact lists); a shared one, one or two more.
     phones = list(
         ContactPhone.objects.filter(e164=e164)
+        .annotate(company_line=Subquery(_company_of_line))
         .select_related("contact")
         .order_by("-contact__updated_at", "-contact_id")[:MAX_CANDIDATES]
     )
+    company = (
+        phones[0].company_line if phones
+        else CompanyLine.objects.filter(e164=e164).values_list("company", flat=True).first()
+    )
+    if company is not None:
+        return PartyMatch(e164=e164, info={"rule": Rule.COMPANY_LINE, "company": company})
     if not phones:
         return PartyMatch(e164=e164)
     contacts = [p.contact for p in phones]

@@ -3,14 +3,13 @@ one is set (with a note, for a disposition that requires one): the card says wha
 missing, leaving the page asks first, and the card is back after a reload."""
 
 from crm_cti.accounts.preferences import team_settings_update
-from crm_cti.crm.models import Disposition
 from tests.browser.conftest import sign_in
-from tests.support.people import contact_make
+from tests.support.people import contact_make, disposition_make
 
 
 def test_the_card_stays_until_the_disposition_is_set(browser, rc_sandbox, live_app):
     team_settings_update(require_disposition=True)
-    Disposition.objects.create(name="Call back", order=1, requires_note=True)
+    disposition_make("Call back", order=1, requires_note=True)
     contact_make("Phillip", "Marco", "+16504445567")
     page = browser.new_page()
     dialogs: list[str] = []

@@ -2,11 +2,12 @@
 the contact's name, state and timer; notes saved on the card survive a reload."""
 
 from tests.browser.conftest import sign_in
-from tests.support.people import contact_make
+from tests.support.people import contact_make, disposition_make
 
 
 def test_sign_in_then_a_call_pops_and_notes_persist(browser, rc_sandbox, live_app, artifacts):
     contact_make("Phillip", "Marco", "+16504445567", company="Marco Imports")
+    disposition_make("Follow-up needed")
     page = browser.new_page()
     sign_in(page, rc_sandbox, live_app, extension="102")
     assert page.locator(".whoami").inner_text().strip() != ""

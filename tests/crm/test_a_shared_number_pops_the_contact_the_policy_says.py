@@ -110,9 +110,13 @@ def test_a_single_contact_says_which_stored_number_matched(agent):
     assert call.match_info == {"rule": Rule.ONLY, "number": "415.555.0144", "label": "Mobile"}
 
 
-def test_a_ringing_call_costs_two_queries(agent):
+def test_a_contacts_call_costs_one_query_an_unknown_number_two(agent):
     contact_make("Eve", "Only", "+14155550155")
     call = call_make(agent, from_number="+14155550155", from_e164="+14155550155")
     with CaptureQueriesContext(connection) as queries:
         call_match_other_party(call)
-    assert len(queries) == 2
+    assert len(queries) == 1 and call.contact.first_name == "Eve"
+    unknown = call_make(agent, from_number="+14155550166", from_e164="+14155550166")
+    with CaptureQueriesContext(connection) as queries:
+        call_match_other_party(unknown)
+    assert len(queries) == 2 and unknown.contact is None

@@ -7,8 +7,7 @@ import json
 import pytest
 
 from crm_cti.accounts.preferences import team_settings_update
-from crm_cti.crm.models import Disposition
-from tests.support.people import call_make
+from tests.support.people import call_make, disposition_make
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +30,16 @@ def test_dismiss_is_refused_until_a_disposition_is_set(agent_client, agent):
     assert "disposition" in refused["errors"]
     assert call.pk in _dashboard_calls(agent_client)
 
-    sale = Disposition.objects.get(name="Sale")
-    assert agent_client.post(f"/calls/{call.pk}/notes/", {"disposition": sale.pk}, **JSON).json()["ok"]
+    sale = disposition_make("Sale")
+    saved = agent_client.post(f"/calls/{call.pk}/notes/", {"disposition": sale.pk}, **JSON)
+    assert saved.json()["ok"]
     assert agent_client.post(f"/calls/{call.pk}/dismiss/", **JSON).json() == {"ok": True}
     assert call.pk not in _dashboard_calls(agent_client)
 
 
 def test_a_disposition_that_requires_a_note_needs_one(agent_client, agent):
     team_settings_update(require_disposition=True)
-    callback = Disposition.objects.create(name="Call back", order=5, requires_note=True)
+    callback = disposition_make("Call back", order=5, requires_note=True)
     call = call_make(agent)
     refused = agent_client.post(
         f"/calls/{call.pk}/notes/", {"disposition": callback.pk, "notes": " "}, **JSON
@@ -66,7 +66,7 @@ def test_missed_calls_and_a_team_without_the_rule_dismiss_freely(agent_client, a
 
 
 def test_an_inactive_disposition_is_kept_but_not_offered(agent_client, agent):
-    spam = Disposition.objects.get(name="Spam")
+    spam = disposition_make("Spam")
     call = call_make(agent, disposition=spam)
     spam.active = False
     spam.save()

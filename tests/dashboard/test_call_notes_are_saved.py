@@ -1,13 +1,11 @@
 """Notes and a disposition are saved to the call (JSON from a pop card, form from the page)."""
 
-from crm_cti.crm.models import Disposition
 from crm_cti.telephony.models import Call
-from tests.support.people import call_make
+from tests.support.people import call_make, disposition_make
 
 
 def _disposition(name: str) -> int:
-    """The id of one of the dispositions the migration made from the old fixed list."""
-    return Disposition.objects.get(name=name).pk
+    return disposition_make(name).pk
 
 
 def test_pop_card_saves_notes_and_disposition(agent_client, agent):

@@ -10,11 +10,11 @@ import requests
 
 from crm_cti.accounts.models import Agent, RingCentralToken
 from crm_cti.accounts.services import client_for_agent
-from crm_cti.crm.models import Contact, Disposition
+from crm_cti.crm.models import Contact
 from crm_cti.telephony.models import Call, RingOut
 from tests.accounts.signin_helpers import sign_in
 from tests.security.conftest import all_routes
-from tests.support.people import call_make, contact_make
+from tests.support.people import call_make, contact_make, disposition_make
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def owner_with_recording(rc, client):
     record = client_for_agent(owner).list_call_log(with_recording=True, per_page=5)["records"][0]
     call = call_make(
         owner, session_id=record["sessionId"], notes="owner's private notes",
-        disposition=Disposition.objects.get(name="Follow-up needed"),
+        disposition=disposition_make("Follow-up needed"),
         recording={"id": record["recording"]["id"],
                    "content_uri": record["recording"]["contentUri"],
                    "type": "Automatic", "duration": 45},
