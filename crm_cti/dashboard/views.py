@@ -395,11 +395,6 @@ def _refused(request: HttpRequest, exc: CallNotValid, *, fallback: str) -> HttpR
     return _back(request, fallback=fallback)
 
 
-def _call_json(call: Call) -> JsonResponse:
-    call = Call.objects.select_related("contact").get(pk=call.pk)
-    return JsonResponse({"ok": True, "call": call_to_dict(call)})
-
-
 @login_required
 @require_POST
 def call_dismiss(request: HttpRequest, call_id: int) -> HttpResponse:
@@ -420,37 +415,40 @@ def _posted_contact(request: HttpRequest) -> Contact | None:
     return Contact.objects.filter(pk=int(value)).first()
 
 
+def _with_posted_contact(
+    request: HttpRequest, call_id: int, action: Callable[..., Call], missing: str
+) -> HttpResponse:
+    """Run ``action(call=..., contact=..., changed_by=...)`` for a card's button that names a
+    contact; its refusal shows on the card."""
+    call = _visible_call(request, call_id)
+    contact = _posted_contact(request)
+    if contact is None:
+        return _error_json({"contact": [missing]})
+    try:
+        call = action(call=call, contact=contact, changed_by=request.user)
+    except CallNotValid as exc:
+        return _error_json({"contact": [str(exc)]})
+    except ContactValidationError as exc:
+        return _error_json({"contact": [m for msgs in exc.errors.values() for m in msgs]})
+    call = Call.objects.select_related("contact").get(pk=call.pk)
+    return JsonResponse({"ok": True, "call": call_to_dict(call)})
+
+
 @login_required
 @require_POST
 def call_choose_contact(request: HttpRequest, call_id: int) -> HttpResponse:
     """"This is who is calling": one of the contacts sharing the call's number, remembered
     for the agent's next call with that number."""
-    call = _visible_call(request, call_id)
-    contact = _posted_contact(request)
-    if contact is None:
-        return _error_json({"contact": ["Pick one of the contacts."]})
-    try:
-        call = call_contact_choose(call=call, contact=contact, changed_by=request.user)
-    except CallNotValid as exc:
-        return _error_json({"contact": [str(exc)]})
-    return _call_json(call)
+    return _with_posted_contact(request, call_id, call_contact_choose, "Pick one of the contacts.")
 
 
 @login_required
 @require_POST
 def call_add_number(request: HttpRequest, call_id: int) -> HttpResponse:
     """"Add this number to <contact>": a known contact calling from a new number."""
-    call = _visible_call(request, call_id)
-    contact = _posted_contact(request)
-    if contact is None:
-        return _error_json({"contact": ["Pick a contact to add the number to."]})
-    try:
-        call = call_number_add_to_contact(call=call, contact=contact, changed_by=request.user)
-    except CallNotValid as exc:
-        return _error_json({"contact": [str(exc)]})
-    except ContactValidationError as exc:
-        return _error_json({"contact": [m for msgs in exc.errors.values() for m in msgs]})
-    return _call_json(call)
+    return _with_posted_contact(
+        request, call_id, call_number_add_to_contact, "Pick a contact to add the number to."
+    )
 
 
 # ---------------------------------------------------------------------------- settings
