@@ -509,7 +509,8 @@
     const number = display(otherNumber(call));
     if (settings.desktop_notification !== false && "Notification" in window && Notification.permission === "granted") {
       try {
-        const n = new Notification(`Incoming call: ${who}`, { body: number, tag: `call-${call.id}` });
+        const heading = call.direction === "outbound" ? `Call with ${who}` : `Incoming call: ${who}`;
+        const n = new Notification(heading, { body: number, tag: `call-${call.id}` });
         n.onclick = () => { window.focus(); n.close(); };
       } catch (err) { /* some browsers only allow notifications from a service worker */ }
     }

@@ -18,7 +18,7 @@ def _card(page):
     return card
 
 
-def test_ask_policy_then_the_pick_is_remembered(browser, rc_sandbox, live_app):
+def test_ask_policy_then_the_pick_is_remembered(browser, rc_sandbox, live_app, artifacts):
     team_settings_update(match_policy="ask")
     ann = contact_make("Ann", "Able", SHARED, company="Acme")
     contact_make("Bob", "Baker", SHARED, company="Acme")
@@ -29,6 +29,7 @@ def test_ask_policy_then_the_pick_is_remembered(browser, rc_sandbox, live_app):
     card = _card(page)
     assert card.locator(".card-title").inner_text() == "Which contact is calling?"
     assert card.locator("form.create-contact").is_hidden()
+    page.screenshot(path=str(artifacts / "card-which-contact.png"))
     card.get_by_role("button", name="Ann Able (Acme)").click()
     page.wait_for_selector("#cards .card .card-title:text('Ann Able')")
     assert "your pick for this number" in card.locator("[data-f=why]").inner_text()
@@ -44,6 +45,7 @@ def test_ask_policy_then_the_pick_is_remembered(browser, rc_sandbox, live_app):
     assert why == f"Matched the work number stored as {SHARED} · your pick for this number"
     # Someone else after all: the other candidates are one click away.
     assert card.locator("[data-f=candidates]").is_visible()
+    page.screenshot(path=str(artifacts / "card-why-this-match.png"))
     rc_sandbox.call_action(call["sessionId"], "hangup")
 
 
