@@ -469,9 +469,12 @@
     const a = document.createElement("a");
     a.className = "who";
     a.href = `/calls/${call.id}/`;
+    const match = call.match || {};
     a.textContent = call.contact
       ? call.contact.name
-      : (otherName(call) || (call.direction === "inbound" ? "Unknown caller" : "Outbound call"));
+      : match.rule === "company_line" ? match.company
+        : match.rule === "ask" ? "One of several contacts"
+          : (otherName(call) || (call.direction === "inbound" ? "Unknown caller" : "Outbound call"));
     const meta = document.createElement("span");
     meta.className = "meta muted small";
     const dur = LIVE.has(call.state) ? "live" : (call.duration != null ? clock(call.duration) : "—");
