@@ -137,7 +137,7 @@ def _other_e164(call: Call) -> str:
 
 
 @transaction.atomic
-def call_contact_choose(*, call: Call, contact: Contact, changed_by: Any = None) -> Call:
+def call_contact_choose(*, call: Call, contact: Contact) -> Call:
     """The agent says who is on ``call`` among the contacts sharing its number: the call
     shows them, and the agent's next call with that number pops them (NumberChoice).
 

@@ -416,16 +416,16 @@ def _posted_contact(request: HttpRequest) -> Contact | None:
 
 
 def _with_posted_contact(
-    request: HttpRequest, call_id: int, action: Callable[..., Call], missing: str
+    request: HttpRequest, call_id: int, action: Callable[[Call, Contact], Call], missing: str
 ) -> HttpResponse:
-    """Run ``action(call=..., contact=..., changed_by=...)`` for a card's button that names a
-    contact; its refusal shows on the card."""
+    """Run ``action(call, contact)`` for a card's button that names a contact; its refusal
+    shows on the card."""
     call = _visible_call(request, call_id)
     contact = _posted_contact(request)
     if contact is None:
         return _error_json({"contact": [missing]})
     try:
-        call = action(call=call, contact=contact, changed_by=request.user)
+        call = action(call, contact)
     except CallNotValid as exc:
         return _error_json({"contact": [str(exc)]})
     except ContactValidationError as exc:
@@ -439,7 +439,10 @@ def _with_posted_contact(
 def call_choose_contact(request: HttpRequest, call_id: int) -> HttpResponse:
     """"This is who is calling": one of the contacts sharing the call's number, remembered
     for the agent's next call with that number."""
-    return _with_posted_contact(request, call_id, call_contact_choose, "Pick one of the contacts.")
+    return _with_posted_contact(
+        request, call_id, lambda call, contact: call_contact_choose(call=call, contact=contact),
+        "Pick one of the contacts.",
+    )
 
 
 @login_required
@@ -447,7 +450,11 @@ def call_choose_contact(request: HttpRequest, call_id: int) -> HttpResponse:
 def call_add_number(request: HttpRequest, call_id: int) -> HttpResponse:
     """"Add this number to <contact>": a known contact calling from a new number."""
     return _with_posted_contact(
-        request, call_id, call_number_add_to_contact, "Pick a contact to add the number to."
+        request, call_id,
+        lambda call, contact: call_number_add_to_contact(
+            call=call, contact=contact, changed_by=request.user
+        ),
+        "Pick a contact to add the number to.",
     )
 
 
