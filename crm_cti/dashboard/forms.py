@@ -6,21 +6,12 @@ import re
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
-from crm_cti.accounts.models import Agent
+from crm_cti.accounts.models import Agent, AgentPopSettings, PopPreferences, TeamSettings
 from crm_cti.crm.forms import clean_phone_field
+from crm_cti.crm.models import Disposition
 from crm_cti.telephony.models import Call
-
-DISPOSITIONS = [
-    ("", "—"),
-    ("resolved", "Resolved"),
-    ("follow_up", "Follow-up needed"),
-    ("sale", "Sale"),
-    ("support", "Support request"),
-    ("left_voicemail", "Left voicemail"),
-    ("wrong_number", "Wrong number"),
-    ("spam", "Spam"),
-]
 
 RESULT_CHOICES = [
     ("", "Any result"),
@@ -53,8 +44,18 @@ def clean_search_words(value: str, *, max_words: int = SEARCH_MAX_WORDS) -> str:
 
 
 class CallNotesForm(forms.Form):
+    """Notes and disposition: the active dispositions, plus the call's own if an admin
+    deactivated it since (so saving the notes keeps it)."""
+
     notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea)
-    disposition = forms.ChoiceField(required=False, choices=DISPOSITIONS)
+    disposition = forms.ModelChoiceField(
+        required=False, queryset=Disposition.objects.none(), empty_label="—"
+    )
+
+    def __init__(self, *args: Any, current: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        condition = Q(active=True) | Q(pk=current) if current else Q(active=True)
+        self.fields["disposition"].queryset = Disposition.objects.filter(condition)
 
 
 class HistoryFilterForm(forms.Form):
@@ -73,6 +74,9 @@ class HistoryFilterForm(forms.Form):
     )
     agent = forms.ModelChoiceField(
         required=False, queryset=Agent.objects.all(), empty_label="Every agent"
+    )
+    disposition = forms.ModelChoiceField(
+        required=False, queryset=Disposition.objects.all(), empty_label="Any disposition"
     )
 
     def __init__(self, *args: Any, show_agent: bool = False, **kwargs: Any) -> None:
@@ -157,3 +161,22 @@ class RingoutFromForm(forms.Form):
         return (data.get("other") or "").strip() if data.get("choice") == "other" else (
             data.get("choice") or ""
         ).strip()
+
+
+POP_FORM_FIELDS = list(PopPreferences.POP_FIELDS)
+
+
+class PopSettingsForm(forms.ModelForm):
+    """An agent's own pop settings (saved by ``agent_pop_settings_save``)."""
+
+    class Meta:
+        model = AgentPopSettings
+        fields = POP_FORM_FIELDS
+        widgets = {"pop_on": forms.RadioSelect}
+
+
+class TeamSettingsForm(forms.ModelForm):
+    class Meta:
+        model = TeamSettings
+        fields = [*POP_FORM_FIELDS, "match_policy", "require_disposition"]
+        widgets = {"pop_on": forms.RadioSelect, "match_policy": forms.RadioSelect}

@@ -173,6 +173,9 @@ class Call(models.Model):
     )
     # How many contacts share the other party's number (the pop says "and N others").
     contact_matches = models.PositiveIntegerField(default=0)
+    # Why this contact (crm.matching.Rule), the stored number that matched, the company of a
+    # company line, the candidates when several contacts share the number.
+    match_info = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
@@ -184,7 +187,10 @@ class Call(models.Model):
     recording = models.JSONField(null=True, blank=True)
     rc_call_log_id = models.CharField(max_length=64, blank=True)
     notes = models.TextField(blank=True)
-    disposition = models.CharField(max_length=64, blank=True)
+    # The team's own list (crm.Disposition); deactivated, never deleted, once used.
+    disposition = models.ForeignKey(
+        "crm.Disposition", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Tracker bookkeeping: the newest presence sequence that set `state`, per-status facts.
     last_sequence = models.BigIntegerField(default=0)
     last_event_at = models.DateTimeField(null=True, blank=True)

@@ -2,7 +2,7 @@
 
 Numbers are 555-01xx numbers (reserved for fiction in North America) plus a few
 international ones, and a couple that the demo's scenarios call from, so the first pop
-already shows a name.
+already shows a name; two numbers are shared by several contacts.
 """
 
 from __future__ import annotations
@@ -16,17 +16,23 @@ from crm_cti.crm.models import Contact, ContactPhone
 from crm_cti.crm.phones import normalize_e164
 from crm_cti.crm.services import contact_create, contact_update
 
+# Shared numbers, so the demo shows the match rules: Northwind's switchboard is on three
+# contacts (the data-quality page offers to make it a company line); the credit union's
+# front desk is shared by two (the card offers both; Team settings says which pops).
+NORTHWIND_MAIN = "+16505550119"
+REDWOOD_DESK = "+17075550120"
+
 # (first, last, company, title, email, [(label, number), ...])
 DEMO_CONTACTS: list[tuple[str, str, str, str, str, list[tuple[str, str]]]] = [
     # The seeds' and the sandbox's demo callers.
     ("Phillip", "Marco", "Marco Imports", "Owner", "phillip@marcoimports.example",
      [("mobile", "+16504445567")]),
     ("Grace", "Lin", "Northwind Traders", "Purchasing Manager", "grace.lin@northwind.example",
-     [("work", "+16505550110"), ("mobile", "+14155550134")]),
+     [("work", "+16505550110"), ("mobile", "+14155550134"), ("other", NORTHWIND_MAIN)]),
     ("Samuel", "Okafor", "Northwind Traders", "CFO", "s.okafor@northwind.example",
-     [("work", "+16505550111")]),
+     [("work", "+16505550111"), ("other", NORTHWIND_MAIN)]),
     ("Maria", "Gonzalez", "Northwind Traders", "Logistics", "maria.g@northwind.example",
-     [("work", "+16505550112")]),
+     [("work", "+16505550112"), ("other", NORTHWIND_MAIN)]),
     ("Daniel", "Kim", "Blue Harbor Dental", "Office Manager", "dkim@blueharbor.example",
      [("work", "+14155550101"), ("mobile", "+14155550102")]),
     ("Priya", "Raman", "Blue Harbor Dental", "Dentist", "priya@blueharbor.example",
@@ -48,9 +54,9 @@ DEMO_CONTACTS: list[tuple[str, str, str, str, str, list[tuple[str, str]]]] = [
     ("Isabella", "Rossi", "Rossi Architettura", "Partner", "isabella@rossi.example",
      [("work", "+390612345678")]),
     ("Noah", "Davis", "Redwood Credit Union", "Branch Manager", "ndavis@redwoodcu.example",
-     [("work", "+17075550121")]),
+     [("work", "+17075550121"), ("other", REDWOOD_DESK)]),
     ("Emma", "Johnson", "Redwood Credit Union", "Loan Officer", "ejohnson@redwoodcu.example",
-     [("work", "+17075550122")]),
+     [("work", "+17075550122"), ("other", REDWOOD_DESK)]),
     ("Liam", "Miller", "Golden Gate Realty", "Broker", "liam@ggrealty.example",
      [("mobile", "+14155550150")]),
     ("Ava", "Garcia", "Golden Gate Realty", "Agent", "ava@ggrealty.example",
@@ -95,7 +101,9 @@ class Command(BaseCommand):
                 contact = Contact.objects.filter(email__iexact=email).first()
                 if contact is None:
                     # Someone may have created the contact by hand from a pop: match the number.
-                    e164s = [normalize_e164(raw) for _label, raw in phones]
+                    # (Not by a shared number: that would merge the people sharing it.)
+                    e164s = [normalize_e164(raw) for _label, raw in phones
+                             if raw not in (NORTHWIND_MAIN, REDWOOD_DESK)]
                     phone = ContactPhone.objects.filter(e164__in=e164s).select_related(
                         "contact"
                     ).first()
