@@ -1,0 +1,249 @@
+"""The reports' aggregate queries. Every figure is defined here once (README "Reports").
+
+- calls: every call that started in the period (either direction, live ones included);
+- answered: the agent was connected (``answered_at`` set), either direction;
+- missed: an inbound call never answered that ended missed or in voicemail (voicemail is
+  also counted on its own);
+- answer rate: answered inbound calls / inbound calls;
+- talk time: ``ended_at - answered_at`` of answered calls that ended (``duration`` is not
+  used: the call log's duration counts the ringing too);
+- time to answer: ``answered_at - started_at`` of answered inbound calls.
+
+The page needs three scans of the period's calls whatever its length: one GROUP BY day of
+week x hour gives the heat map *and* (summed) every total; one gives the top callers and
+one the dispositions (plus one for the queue list).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, NullIf
+
+from crm_cti.accounts.models import Agent
+from crm_cti.crm.models import Contact
+from crm_cti.dashboard.access import calls_visible_to, is_admin
+from crm_cti.dashboard.forms import DISPOSITIONS
+from crm_cti.telephony.models import Call
+
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+TOP_CALLERS = 10
+QUEUE_CHOICES = 30
+
+_INBOUND = Q(direction=Call.Direction.INBOUND)
+_ANSWERED = Q(answered_at__isnull=False)
+_MISSED = _INBOUND & Q(answered_at__isnull=True) & Q(
+    state__in=[Call.State.MISSED, Call.State.VOICEMAIL]
+)
+# A clock that went backwards (a call log correcting a webhook's guess) must not subtract.
+_TALKED = _ANSWERED & Q(ended_at__isnull=False) & Q(ended_at__gte=F("answered_at"))
+_WAITED = _INBOUND & _ANSWERED & Q(started_at__isnull=False) & Q(
+    answered_at__gte=F("started_at")
+)
+_TALK = ExpressionWrapper(F("ended_at") - F("answered_at"), output_field=DurationField())
+_WAIT = ExpressionWrapper(F("answered_at") - F("started_at"), output_field=DurationField())
+
+
+@dataclass
+class Totals:
+    """The counts and sums one heat-map cell holds; the report's totals are their sum."""
+
+    calls: int = 0
+    inbound: int = 0
+    answered: int = 0
+    inbound_answered: int = 0
+    missed: int = 0
+    voicemail: int = 0
+    talk_seconds: float = 0.0
+    talked: int = 0
+    wait_seconds: float = 0.0
+    waited: int = 0
+
+    def add(self, other: Totals) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def answer_rate(self) -> float | None:
+        """Answered inbound / inbound, 0..1; None without inbound calls."""
+        return self.inbound_answered / self.inbound if self.inbound else None
+
+    @property
+    def average_talk_seconds(self) -> float | None:
+        return self.talk_seconds / self.talked if self.talked else None
+
+    @property
+    def average_wait_seconds(self) -> float | None:
+        return self.wait_seconds / self.waited if self.waited else None
+
+
+@dataclass
+class Report:
+    start: datetime
+    end: datetime
+    totals: Totals
+    # heat[weekday 0=Mon..6][hour 0..23] = calls
+    heat: list[list[int]]
+    by_hour: list[int]
+    by_weekday: list[int]
+    top_callers: list[dict[str, Any]]
+    dispositions: list[dict[str, Any]]
+
+
+def report_calls(
+    *,
+    user: Any,
+    start: datetime,
+    end: datetime,
+    agent: Agent | None = None,
+    queue: str = "",
+    direction: str = "",
+) -> QuerySet[Call]:
+    """The calls a report counts: those ``user`` may see (an agent only their own: the
+    ``agent`` filter is an admin's), started in [start, end), narrowed by the filters."""
+    calls = calls_visible_to(user).filter(started_at__gte=start, started_at__lt=end)
+    if agent is not None and is_admin(user):
+        calls = calls.filter(agent=agent)
+    if queue:
+        calls = calls.filter(_INBOUND & (Q(to_e164=queue) | Q(to_number=queue)))
+    if direction:
+        calls = calls.filter(direction=direction)
+    return calls
+
+
+def _seconds(value: timedelta | int | float | None) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    # SQLite sums a duration expression as microseconds.
+    return float(value) / 1_000_000
+
+
+def report_cells(*, calls: QuerySet[Call], tz: tzinfo) -> dict[tuple[int, int], Totals]:
+    """Totals per (weekday 0=Monday..6, hour 0..23) in ``tz``, one GROUP BY; empty cells
+    are absent."""
+    rows = (
+        calls.order_by()
+        .values(
+            weekday=ExtractIsoWeekDay("started_at", tzinfo=tz),
+            hour=ExtractHour("started_at", tzinfo=tz),
+        )
+        .annotate(
+            n_calls=Count("id"),
+            n_inbound=Count("id", filter=_INBOUND),
+            n_answered=Count("id", filter=_ANSWERED),
+            n_inbound_answered=Count("id", filter=_INBOUND & _ANSWERED),
+            n_missed=Count("id", filter=_MISSED),
+            n_voicemail=Count("id", filter=_MISSED & Q(state=Call.State.VOICEMAIL)),
+            talk=Sum(_TALK, filter=_TALKED),
+            n_talked=Count("id", filter=_TALKED),
+            wait=Sum(_WAIT, filter=_WAITED),
+            n_waited=Count("id", filter=_WAITED),
+        )
+    )
+    cells: dict[tuple[int, int], Totals] = {}
+    for row in rows:
+        cells[(int(row["weekday"]) - 1, int(row["hour"]))] = Totals(
+            calls=row["n_calls"],
+            inbound=row["n_inbound"],
+            answered=row["n_answered"],
+            inbound_answered=row["n_inbound_answered"],
+            missed=row["n_missed"],
+            voicemail=row["n_voicemail"],
+            talk_seconds=_seconds(row["talk"]),
+            talked=row["n_talked"],
+            wait_seconds=_seconds(row["wait"]),
+            waited=row["n_waited"],
+        )
+    return cells
+
+
+_CALLER = Coalesce(NullIf("from_e164", Value("")), "from_number")
+_DIALLED = Coalesce(NullIf("to_e164", Value("")), "to_number")
+
+
+def report_top_callers(*, calls: QuerySet[Call], limit: int = TOP_CALLERS) -> list[dict[str, Any]]:
+    """The numbers that called most (inbound calls), with how many were answered and the
+    contact the newest of them matched (or the caller id name)."""
+    rows = list(
+        calls.filter(_INBOUND)
+        .order_by()
+        .values(number=_CALLER)
+        .annotate(
+            calls=Count("id"),
+            answered=Count("id", filter=_ANSWERED),
+            contact_id=Max("contact_id"),
+            caller_name=Max("from_name"),
+        )
+        .order_by("-calls", "number")[:limit]
+    )
+    contacts = Contact.objects.in_bulk([r["contact_id"] for r in rows if r["contact_id"]])
+    for row in rows:
+        contact = contacts.get(row["contact_id"])
+        row["contact"] = contact
+        row["name"] = contact.full_name if contact else (row["caller_name"] or "")
+        row["number"] = row["number"] or ""
+    return rows
+
+
+def disposition_label(code: str) -> str:
+    return dict(DISPOSITIONS).get(code, code) if code else "No disposition"
+
+
+def report_dispositions(*, calls: QuerySet[Call]) -> list[dict[str, Any]]:
+    """Calls per stored disposition value, the label where it is known; the one place that
+    knows how a disposition is stored."""
+    rows = list(
+        calls.order_by().values("disposition").annotate(calls=Count("id"))
+        .order_by("-calls", "disposition")
+    )
+    return [
+        {"code": r["disposition"], "label": disposition_label(r["disposition"]),
+         "calls": r["calls"]}
+        for r in rows
+    ]
+
+
+def report_queues(*, calls: QuerySet[Call], limit: int = QUEUE_CHOICES) -> list[dict[str, Any]]:
+    """The numbers inbound callers dialled, busiest first: the queue filter's choices."""
+    return list(
+        calls.filter(_INBOUND).exclude(to_e164="", to_number="")
+        .order_by()
+        .values(number=_DIALLED)
+        .annotate(calls=Count("id"), name=Max("to_name"))
+        .order_by("-calls", "number")[:limit]
+    )
+
+
+def report_build(*, calls: QuerySet[Call], start: datetime, end: datetime, tz: tzinfo) -> Report:
+    """Every figure of the page for ``calls`` (already narrowed by report_calls)."""
+    cells = report_cells(calls=calls, tz=tz)
+    totals = Totals()
+    heat = [[0] * 24 for _ in WEEKDAYS]
+    for (weekday, hour), cell in cells.items():
+        totals.add(cell)
+        heat[weekday][hour] = cell.calls
+    return Report(
+        start=start,
+        end=end,
+        totals=totals,
+        heat=heat,
+        by_hour=[sum(day[hour] for day in heat) for hour in range(24)],
+        by_weekday=[sum(day) for day in heat],
+        top_callers=report_top_callers(calls=calls),
+        dispositions=report_dispositions(calls=calls),
+    )
