@@ -21,7 +21,7 @@ import os
 import statistics
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +174,7 @@ def _plan(queryset: Any) -> list[str]:
 
 def scenarios_run(*, admin: Any, agents: list[Any], runs: int) -> dict[str, Any]:
     from django.db.models import Count
-    from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+    from django.db.models.functions import TruncHour
     from django.test import Client
     from django.utils import timezone
 
@@ -236,13 +236,15 @@ def scenarios_run(*, admin: Any, agents: list[Any], runs: int) -> dict[str, Any]
         print(f"  {name}: {out[name]['calls']:,} calls, page p50 "
               f"{out[name]['page_ms']['p50']} ms", file=sys.stderr, flush=True)
     biggest = s.report_calls(user=admin.user, start=end - timedelta(days=30), end=end)
-    cells = (
-        biggest.order_by()
-        .values(weekday=ExtractIsoWeekDay("started_at", tzinfo=tz),
-                hour=ExtractHour("started_at", tzinfo=tz))
-        .annotate(n=Count("id"))
+    # The queries as report_cells and report_top_callers send them.
+    out["plan_team_30_days_cells"] = _plan(
+        biggest.order_by().values(bucket=TruncHour("started_at", tzinfo=UTC))
+        .annotate(**s._CELL_AGGREGATES)
     )
-    out["plan_team_30_days_cells"] = _plan(cells)
+    out["plan_team_30_days_top_callers"] = _plan(
+        biggest.filter(direction="inbound").order_by().values(number=s._CALLER)
+        .annotate(n=Count("id")).order_by("-n")[:s.TOP_CALLERS]
+    )
     mine = s.report_calls(user=admin.user, start=end - timedelta(days=30), end=end,
                           agent=agents[0]).order_by().values("disposition").annotate(
         n=Count("id"))

@@ -55,6 +55,9 @@ QUEUE_CHOICES = 30
 # 1,000,000 calls hashes in about 30 MB.
 REPORT_WORK_MEM = "64MB"
 
+# What is counted: started_at is never null in a period, and in the report index, where
+# "id" is not: counting it keeps the scans index-only (Django refuses COUNT(*) FILTER).
+_ROW = "started_at"
 _INBOUND = Q(direction=Call.Direction.INBOUND)
 _ANSWERED = Q(answered_at__isnull=False)
 _MISSED = _INBOUND & Q(answered_at__isnull=True) & Q(
@@ -149,16 +152,16 @@ def _seconds(value: timedelta | int | float | None) -> float:
 
 
 _CELL_AGGREGATES = {
-    "n_calls": Count("id"),
-    "n_inbound": Count("id", filter=_INBOUND),
-    "n_answered": Count("id", filter=_ANSWERED),
-    "n_inbound_answered": Count("id", filter=_INBOUND & _ANSWERED),
-    "n_missed": Count("id", filter=_MISSED),
-    "n_voicemail": Count("id", filter=_MISSED & Q(state=Call.State.VOICEMAIL)),
+    "n_calls": Count(_ROW),
+    "n_inbound": Count(_ROW, filter=_INBOUND),
+    "n_answered": Count(_ROW, filter=_ANSWERED),
+    "n_inbound_answered": Count(_ROW, filter=_INBOUND & _ANSWERED),
+    "n_missed": Count(_ROW, filter=_MISSED),
+    "n_voicemail": Count(_ROW, filter=_MISSED & Q(state=Call.State.VOICEMAIL)),
     "talk": Sum(_TALK, filter=_TALKED),
-    "n_talked": Count("id", filter=_TALKED),
+    "n_talked": Count(_ROW, filter=_TALKED),
     "wait": Sum(_WAIT, filter=_WAITED),
-    "n_waited": Count("id", filter=_WAITED),
+    "n_waited": Count(_ROW, filter=_WAITED),
 }
 
 
@@ -247,8 +250,8 @@ def report_top_callers(*, calls: QuerySet[Call], limit: int = TOP_CALLERS) -> li
         .order_by()
         .values(number=_CALLER)
         .annotate(
-            calls=Count("id"),
-            answered=Count("id", filter=_ANSWERED),
+            calls=Count(_ROW),
+            answered=Count(_ROW, filter=_ANSWERED),
             contact_id=Max("contact_id"),
             caller_name=Max("from_name"),
         )
@@ -271,7 +274,7 @@ def report_dispositions(*, calls: QuerySet[Call]) -> list[dict[str, Any]]:
     """Calls per stored disposition value, the label where it is known; the one place that
     knows how a disposition is stored."""
     rows = list(
-        calls.order_by().values("disposition").annotate(calls=Count("id"))
+        calls.order_by().values("disposition").annotate(calls=Count(_ROW))
         .order_by("-calls", "disposition")
     )
     return [
@@ -291,7 +294,7 @@ def report_queues(*, calls: QuerySet[Call], limit: int = QUEUE_CHOICES) -> list[
             .exclude(to_e164__in=personal)
             .order_by()
             .values(number=_DIALLED)
-            .annotate(calls=Count("id"), name=Max("to_name"))
+            .annotate(calls=Count(_ROW), name=Max("to_name"))
             .order_by("-calls", "number")[:limit]
         )
 

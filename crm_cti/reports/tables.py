@@ -30,14 +30,16 @@ class Table:
     # The summary's figures each have their own kind (its value column mixes them).
     row_kinds: list[str] | None = None
 
-    def display_rows(self) -> list[list[str]]:
+    def display_rows(self) -> list[list[tuple[str, bool]]]:
+        """Each row as (text, is a number) pairs: numbers are right-aligned."""
         if self.row_kinds is not None:
             return [
-                [str(label), _display(value, kind)]
+                [(str(label), False), (_display(value, kind), True)]
                 for (label, value), kind in zip(self.rows, self.row_kinds, strict=True)
             ]
         return [
-            [_display(value, kind) for value, kind in zip(row, self.kinds, strict=True)]
+            [(_display(value, kind), kind != "text")
+             for value, kind in zip(row, self.kinds, strict=True)]
             for row in self.rows
         ]
 

@@ -25,9 +25,10 @@ class _Page:
     tables: dict[str, Table]
 
 
-def _report_page(request: HttpRequest) -> _Page:
+def _report_page(request: HttpRequest, *, with_queues: bool = True) -> _Page:
     """The filters and, when they are valid, the report they select (never a report of
-    something else when a filter is wrong: the page shows the message instead)."""
+    something else when a filter is wrong: the page shows the message instead).
+    ``with_queues``: list the queue filter's choices (the page does, a CSV needs none)."""
     show_agent = is_admin(request.user)
     form = ReportFilterForm(request.GET or None, show_agent=show_agent)
     if form.is_bound and not form.is_valid():
@@ -36,13 +37,14 @@ def _report_page(request: HttpRequest) -> _Page:
     first, last = form.bounds()
     start, end = day_start(first), day_start(last + timedelta(days=1))
     agent = data.get("agent") if show_agent else None
-    queues = report_queues(
-        calls=report_calls(user=request.user, start=start, end=end, agent=agent)
-    )
-    choices = [(q["number"], f"{q['number']} {q['name']}".strip()) for q in queues]
-    if data.get("queue") and data["queue"] not in {c[0] for c in choices}:
-        choices.append((data["queue"], data["queue"]))
-    form.fields["queue"].widget.choices = [("", "Any number"), *choices]
+    if with_queues:
+        queues = report_queues(
+            calls=report_calls(user=request.user, start=start, end=end, agent=agent)
+        )
+        choices = [(q["number"], f"{q['number']} {q['name']}".strip()) for q in queues]
+        if data.get("queue") and data["queue"] not in {c[0] for c in choices}:
+            choices.append((data["queue"], data["queue"]))
+        form.fields["queue"].widget.choices = [("", "Any number"), *choices]
     calls = report_calls(
         user=request.user, start=start, end=end, agent=agent,
         queue=data.get("queue", ""), direction=data.get("direction", ""),
@@ -76,7 +78,7 @@ def reports_view(request: HttpRequest) -> HttpResponse:
 def reports_csv(request: HttpRequest, table: str) -> HttpResponse:
     if table not in TABLES:
         raise Http404("No such report table.")
-    page = _report_page(request)
+    page = _report_page(request, with_queues=False)
     if page.report is None:
         text = "\n".join(
             f"{field}: {' '.join(errors)}" for field, errors in page.form.errors.items()

@@ -101,7 +101,7 @@ def test_the_page_shows_the_same_figures_beside_each_chart(admin_client_agent, w
     assert 'data-day="Mon" data-hour="9" data-value="3"' in html
     assert 'data-label="09" data-value="3"' in html
     assert "<th scope=\"row\">Daniel Kim</th>" not in html  # first column is the number
-    assert f'<th scope="row">{KIM}</th><td class="num">Daniel Kim</td>' in html
+    assert f'<th scope="row">{KIM}</th><td>Daniel Kim</td><td class="num">4</td>' in html
     # The queue filter offers the numbers callers dialled, with their name.
     assert f'<option value="{QUEUE}">{QUEUE} Sales</option>' in html
 
