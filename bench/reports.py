@@ -281,7 +281,8 @@ def main(argv: list[str] | None = None) -> int:
         "days": DAYS,
         "runs": args.runs,
         "load_seconds": round(load_seconds, 1),
-        "machine": {"cpus": os.cpu_count(), "postgresql": pg_version},
+        "machine": {"cpus": os.cpu_count(), "postgresql": pg_version,
+                    "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
         "scenarios": scenarios_run(admin=admin, agents=agents, runs=args.runs),
     }
     page_worst = max(v["page_ms"]["max"] for v in results["scenarios"].values()

@@ -623,9 +623,9 @@ def lookup_run(scale: Scale, agents: list[dict[str, Any]]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- reports
 
 
-def reports_run(scale: Scale) -> dict[str, Any]:
-    """bench/reports.py in its own process (its own Django database settings)."""
-    out = ROOT / "bench" / "results" / "reports.json"
+def reports_run(scale: Scale, *, out: Path) -> dict[str, Any]:
+    """bench/reports.py in its own process (its own Django database settings), its JSON
+    written to ``out``."""
     subprocess.run(
         [PY, str(ROOT / "bench" / "reports.py"), "--calls", str(scale.report_calls),
          "--out", str(out)],
@@ -869,7 +869,8 @@ def main(argv: list[str] | None = None) -> int:
     began = time.monotonic()
     if parts == {"reports"}:
         # Its own database only: the pipeline parts' database and Redis are left alone.
-        print(json.dumps(reports_run(scale), indent=1))
+        out = Path(args.out).with_name("reports.json")
+        print(json.dumps(reports_run(scale, out=out), indent=1))
         return 0
 
     def say(message: str) -> None:
@@ -941,7 +942,7 @@ def main(argv: list[str] | None = None) -> int:
             sandbox.stop()
 
     def part_reports() -> None:
-        results["reports"] = reports_run(scale)
+        results["reports"] = reports_run(scale, out=Path(args.out).with_name("reports.json"))
         say(f"reports done: page max {results['reports']['page_max_ms']} ms")
 
     steps = {"product": part_product, "baseline": part_baseline, "rest": part_rest,
