@@ -242,8 +242,8 @@ def scenarios_run(*, admin: Any, agents: list[Any], runs: int) -> dict[str, Any]
         .annotate(**s._CELL_AGGREGATES)
     )
     out["plan_team_30_days_top_callers"] = _plan(
-        biggest.filter(direction="inbound").order_by().values(number=s._CALLER)
-        .annotate(n=Count("id")).order_by("-n")[:s.TOP_CALLERS]
+        biggest.filter(direction="inbound").order_by().values("from_e164")
+        .annotate(n=Count(s._ROW)).order_by("-n")[:s.TOP_CALLERS]
     )
     mine = s.report_calls(user=admin.user, start=end - timedelta(days=30), end=end,
                           agent=agents[0]).order_by().values("disposition").annotate(

@@ -127,12 +127,12 @@ def report_tables(report: Report) -> dict[str, Table]:
             columns=["Number", "Name", "Calls", "Answered"],
             kinds=["text", "text", "int", "int"],
             rows=[
-                [r["number"] or "Withheld", r["name"], r["calls"], r["answered"]]
+                [r["number"] or "Withheld or internal", r["name"], r["calls"], r["answered"]]
                 for r in report.top_callers
             ],
             chart=charts.bar_chart(
                 items=[
-                    (r["name"] or r["number"] or "Withheld", r["calls"])
+                    (r["name"] or r["number"] or "Withheld or internal", r["calls"])
                     for r in report.top_callers
                 ],
                 title="Top callers", horizontal=True,

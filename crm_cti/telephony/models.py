@@ -225,13 +225,13 @@ class Call(models.Model):
                 name="call_missed_due_idx",
             ),
             # Reports of the whole team for a period (crm_cti/reports): every column the
-            # day x hour totals and the dispositions read is in the index, so PostgreSQL
-            # answers them from it alone (an index-only scan, a third of the time of
-            # reading the table: README "Performance"). An agent's own reports use
-            # call_agent_recent_idx; a queue's, the to_e164 index.
+            # day x hour totals, dispositions, top callers and queue list group by is in
+            # the index, so PostgreSQL answers them from it alone (index-only scans, a
+            # third of the time of reading the table: README "Performance"). An agent's
+            # own reports use call_agent_recent_idx; a queue's, the to_e164 index.
             models.Index(
                 fields=["started_at", "agent", "direction", "state", "answered_at", "ended_at",
-                        "disposition"],
+                        "disposition", "from_e164", "to_e164"],
                 name="call_report_period_idx",
             ),
         ]

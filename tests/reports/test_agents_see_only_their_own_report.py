@@ -7,17 +7,12 @@ import io
 import pytest
 from django.test import Client
 
-from tests.reports.calls import LIN, PERIOD, week_of_calls
+from tests.reports.calls import LIN, PERIOD
 
 
 @pytest.fixture(autouse=True)
-def new_york(settings):
-    settings.TIME_ZONE = "America/New_York"
-
-
-@pytest.fixture
-def week(agent, other_agent):
-    return week_of_calls(agent, other_agent)
+def _zone(new_york):
+    """Every test here counts in New York time, with or without the week."""
 
 
 def _rows(response):

@@ -6,17 +6,12 @@ import io
 
 import pytest
 
-from tests.reports.calls import BECKER, KIM, LIN, PERIOD, QUEUE, week_of_calls
+from tests.reports.calls import BECKER, KIM, LIN, PERIOD, QUEUE
 
 
 @pytest.fixture(autouse=True)
-def new_york(settings):
-    settings.TIME_ZONE = "America/New_York"
-
-
-@pytest.fixture
-def week(agent, other_agent):
-    return week_of_calls(agent, other_agent)
+def _zone(new_york):
+    """Every test here counts in New York time, with or without the week."""
 
 
 def _csv(client, table, **params):
@@ -121,3 +116,14 @@ def test_presets_count_from_today(admin_client_agent, agent):
         for period in ("today", "7d", "30d")
     }
     assert counts == {"today": "1", "7d": "1", "30d": "2"}
+
+
+def test_withheld_and_internal_callers_are_one_row(admin_client_agent, agent):
+    from tests.support.people import call_make
+
+    call_make(agent, from_number="", from_e164="", from_name="Anonymous")
+    call_make(agent, from_number="103", from_e164="", from_name="Otto Other")
+    call_make(agent, from_number=LIN, from_e164=LIN, from_name="NORTHWIND", answered_at=None,
+              state="missed")
+    rows = _csv(admin_client_agent, "callers", period="today")
+    assert rows[1:] == [["Withheld or internal", "", "2", "2"], [LIN, "NORTHWIND", "1", "0"]]

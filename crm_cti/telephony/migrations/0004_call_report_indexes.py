@@ -1,7 +1,7 @@
 """Indexes of the reports (crm_cti/reports/selectors.py; measured by bench/reports.py).
 
-- ``call_report_period_idx``: every column the team's day x hour totals and dispositions
-  read, so PostgreSQL answers them with an index-only scan of the period.
+- ``call_report_period_idx``: every column the team's day x hour totals, dispositions, top
+  callers and queue list read, so PostgreSQL answers them with index-only scans.
 - ``call_report_hour_stats`` (PostgreSQL 14+): statistics on the UTC hour of
   ``started_at``. Without them PostgreSQL guesses one group per call for that expression,
   and so sorts 300,000 rows instead of hashing 720 hours in parallel workers (three times
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='call',
-            index=models.Index(fields=['started_at', 'agent', 'direction', 'state', 'answered_at', 'ended_at', 'disposition'], name='call_report_period_idx'),
+            index=models.Index(fields=['started_at', 'agent', 'direction', 'state', 'answered_at', 'ended_at', 'disposition', 'from_e164', 'to_e164'], name='call_report_period_idx'),
         ),
         migrations.RunPython(stats_create, stats_drop),
     ]
