@@ -43,20 +43,12 @@ DISPOSITIONS = ["resolved", "follow_up", "sale", "support", "left_voicemail", "w
 
 
 def django_setup() -> None:
-    from bench.run import BENCH_SECRETS
+    from bench import run
 
-    os.environ.update(
-        DATABASE_URL=BENCH_REPORTS_DATABASE_URL,
-        REDIS_URL=BENCH_REPORTS_REDIS_URL,
-        DJANGO_SETTINGS_MODULE="crm_cti.settings",
-        CHANNELS_PREFIX="crm_cti_bench_reports",
-        LOG_LEVEL="WARNING",
-        SECURE_SSL_REDIRECT="false",
-        **BENCH_SECRETS,
+    run.django_setup(
+        database_url=BENCH_REPORTS_DATABASE_URL, redis_url=BENCH_REPORTS_REDIS_URL,
+        prefix="crm_cti_bench_reports", SECURE_SSL_REDIRECT="false",
     )
-    import django
-
-    django.setup()
 
 
 def agents_create() -> tuple[Any, list[Any]]:

@@ -141,15 +141,22 @@ def product_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def django_setup() -> None:
+def django_setup(
+    *,
+    database_url: str = BENCH_DATABASE_URL,
+    redis_url: str = BENCH_REDIS_URL,
+    prefix: str = "crm_cti_bench",
+    **extra: str,
+) -> None:
     """Point this process's Django at the benchmark database (before anything imports it)."""
     os.environ.update(
-        DATABASE_URL=BENCH_DATABASE_URL,
-        REDIS_URL=BENCH_REDIS_URL,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
         DJANGO_SETTINGS_MODULE="crm_cti.settings",
-        CHANNELS_PREFIX="crm_cti_bench",
+        CHANNELS_PREFIX=prefix,
         LOG_LEVEL="WARNING",
         **BENCH_SECRETS,
+        **extra,
     )
     import django
 
