@@ -170,8 +170,8 @@ def scenarios_run(*, admin: Any, agents: list[Any], runs: int) -> dict[str, Any]
     from django.test import Client
     from django.utils import timezone
 
+    from crm_cti.dashboard.selectors import day_start
     from crm_cti.reports import selectors as s
-    from crm_cti.reports.forms import day_start
 
     today = timezone.localdate()
     tz = timezone.get_current_timezone()

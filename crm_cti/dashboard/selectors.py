@@ -19,7 +19,8 @@ def calls_recent(*, calls: QuerySet[Call], limit: int = 15) -> list[Call]:
     return list(calls.select_related("contact", "agent").order_by("-started_at", "-id")[:limit])
 
 
-def _day_start(day: date) -> datetime:
+def day_start(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the current time zone (settings.TIME_ZONE)."""
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
@@ -32,9 +33,9 @@ def call_history(*, calls: QuerySet[Call], filters: dict[str, Any]) -> QuerySet[
     """
     qs = calls.select_related("contact", "agent")
     if filters.get("date_from"):
-        qs = qs.filter(started_at__gte=_day_start(filters["date_from"]))
+        qs = qs.filter(started_at__gte=day_start(filters["date_from"]))
     if filters.get("date_to"):
-        qs = qs.filter(started_at__lt=_day_start(filters["date_to"] + timedelta(days=1)))
+        qs = qs.filter(started_at__lt=day_start(filters["date_to"] + timedelta(days=1)))
     if filters.get("direction"):
         qs = qs.filter(direction=filters["direction"])
     internal = Q(direction=Call.Direction.INBOUND, from_e164="") | Q(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
 from crm_cti.accounts.models import Agent
-from crm_cti.dashboard.forms import FIRST_YEAR, LAST_YEAR
+from crm_cti.dashboard.forms import clean_day_in_range
 from crm_cti.telephony.models import Call
 
 PERIODS = [
@@ -21,11 +21,6 @@ PERIODS = [
 # The presets, as a number of days ending today (today included).
 PRESET_DAYS = {"today": 1, "7d": 7, "30d": 30}
 DEFAULT_PERIOD = "7d"
-
-
-def day_start(day: date) -> datetime:
-    """Midnight at the start of ``day`` in the current time zone (settings.TIME_ZONE)."""
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class ReportFilterForm(forms.Form):
@@ -63,18 +58,11 @@ class ReportFilterForm(forms.Form):
             del self.fields["agent"]
         self.fields["queue"].widget.choices = [("", "Any number"), *(queues or [])]
 
-    def _clean_day(self, name: str) -> date | None:
-        day = self.cleaned_data.get(name)
-        # A day at the end of the calendar has no next day to count up to (an OverflowError).
-        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise forms.ValidationError(f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}.")
-        return day
-
     def clean_date_from(self) -> date | None:
-        return self._clean_day("date_from")
+        return clean_day_in_range(self.cleaned_data.get("date_from"))
 
     def clean_date_to(self) -> date | None:
-        return self._clean_day("date_to")
+        return clean_day_in_range(self.cleaned_data.get("date_to"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from crm_cti.dashboard.access import is_admin
-from crm_cti.reports.forms import ReportFilterForm, day_start
+from crm_cti.dashboard.selectors import day_start
+from crm_cti.reports.forms import ReportFilterForm
 from crm_cti.reports.selectors import Report, report_build, report_calls, report_queues
 from crm_cti.reports.tables import TABLES, Table, report_tables
 

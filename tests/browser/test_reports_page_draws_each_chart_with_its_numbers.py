@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.db.models import Q
 from django.utils import timezone
 
-from crm_cti.reports.forms import day_start
+from crm_cti.dashboard.selectors import day_start
 from crm_cti.telephony.models import Call
 from tests.browser.conftest import sign_in
 
