@@ -633,10 +633,16 @@ def lookup_run(scale: Scale, agents: list[dict[str, Any]]) -> dict[str, Any]:
 def reports_run(scale: Scale, *, out: Path) -> dict[str, Any]:
     """bench/reports.py in its own process (its own Django database settings), its JSON
     written to ``out``."""
+    # Beside this run's database and in its Redis database (the other parts are done by
+    # then), unless told otherwise: a run with its own BENCH_DATABASE_URL (the tests') never
+    # drops the default reports database under another run.
+    env = dict(os.environ)
+    env.setdefault("BENCH_REPORTS_DATABASE_URL", f"{BENCH_DATABASE_URL}_reports")
+    env.setdefault("BENCH_REPORTS_REDIS_URL", BENCH_REDIS_URL)
     subprocess.run(
         [PY, str(ROOT / "bench" / "reports.py"), "--calls", str(scale.report_calls),
          "--out", str(out)],
-        check=True, stdout=subprocess.DEVNULL, timeout=1800,
+        check=True, stdout=subprocess.DEVNULL, timeout=1800, env=env,
     )
     return json.loads(out.read_text())
 
