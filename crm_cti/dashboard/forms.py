@@ -43,6 +43,14 @@ def clean_search_words(value: str, *, max_words: int = SEARCH_MAX_WORDS) -> str:
     return value
 
 
+def clean_day_in_range(day: Any) -> Any:
+    """``day`` (or None), or a ValidationError outside FIRST_YEAR..LAST_YEAR: a day at the
+    end of the calendar has no next day to filter up to (an OverflowError)."""
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise forms.ValidationError(f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}.")
+    return day
+
+
 class CallNotesForm(forms.Form):
     """Notes and disposition: the active dispositions, plus the call's own if an admin
     deactivated it since (so saving the notes keeps it)."""
@@ -84,18 +92,11 @@ class HistoryFilterForm(forms.Form):
         if not show_agent:
             del self.fields["agent"]
 
-    def _clean_day(self, name: str) -> Any:
-        day = self.cleaned_data.get(name)
-        # A day at the end of the calendar has no next day to filter up to (an OverflowError).
-        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise forms.ValidationError(f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}.")
-        return day
-
     def clean_date_from(self) -> Any:
-        return self._clean_day("date_from")
+        return clean_day_in_range(self.cleaned_data.get("date_from"))
 
     def clean_date_to(self) -> Any:
-        return self._clean_day("date_to")
+        return clean_day_in_range(self.cleaned_data.get("date_to"))
 
     def clean_contact(self) -> str:
         value = clean_search_words(self.cleaned_data.get("contact", ""))

@@ -38,7 +38,8 @@ def calls_awaiting_disposition(*, calls: QuerySet[Call]) -> QuerySet[Call]:
     )
 
 
-def _day_start(day: date) -> datetime:
+def day_start(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the current time zone (settings.TIME_ZONE)."""
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
@@ -51,9 +52,9 @@ def call_history(*, calls: QuerySet[Call], filters: dict[str, Any]) -> QuerySet[
     """
     qs = calls.select_related("contact", "agent", "disposition")
     if filters.get("date_from"):
-        qs = qs.filter(started_at__gte=_day_start(filters["date_from"]))
+        qs = qs.filter(started_at__gte=day_start(filters["date_from"]))
     if filters.get("date_to"):
-        qs = qs.filter(started_at__lt=_day_start(filters["date_to"] + timedelta(days=1)))
+        qs = qs.filter(started_at__lt=day_start(filters["date_to"] + timedelta(days=1)))
     if filters.get("direction"):
         qs = qs.filter(direction=filters["direction"])
     internal = Q(direction=Call.Direction.INBOUND, from_e164="") | Q(
