@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from crm_cti.accounts.access import agent_for
 from crm_cti.crm.forms import (
     SEARCH_MAX_CHARS,
     ContactForm,
@@ -20,7 +21,7 @@ from crm_cti.crm.forms import (
 from crm_cti.crm.models import Contact
 from crm_cti.crm.selectors import contact_changes, contact_search
 from crm_cti.crm.services import ContactValidationError, contact_create, contact_update
-from crm_cti.dashboard.access import agent_for, calls_visible_to
+from crm_cti.dashboard.selectors import calls_visible_to
 
 CONTACTS_PER_PAGE = 50
 TIMELINE_LIMIT = 100
