@@ -6,56 +6,15 @@ middleware) in-process, and pushes through the real channel layer."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from asgiref.sync import sync_to_async
-from asgiref.testing import ApplicationCommunicator
-from django.conf import settings
-from django.test import Client
 
-from crm_cti.asgi import application
 from crm_cti.telephony.push import push_call
 from tests.support.people import call_make
+from tests.support.websocket import AgentSocket as Socket
+from tests.support.websocket import session_cookie_for as _cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ORIGIN = b"http://127.0.0.1:8000"
-
-
-def _cookie_for(user) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"\
-        .encode()
-
-
-class Socket(ApplicationCommunicator):
-    def __init__(self, *, cookie: bytes = b"", query: str = "") -> None:
-        headers = [(b"host", b"127.0.0.1:8000"), (b"origin", ORIGIN)]
-        if cookie:
-            headers.append((b"cookie", cookie))
-        super().__init__(application, {
-            "type": "websocket", "path": "/ws/agent/", "query_string": query.encode(),
-            "headers": headers, "subprotocols": [], "client": ("127.0.0.1", 5000),
-            "server": ("127.0.0.1", 8000),
-        })
-
-    async def open(self) -> tuple[bool, int | None]:
-        await self.send_input({"type": "websocket.connect"})
-        message = await self.receive_output(5)
-        if message["type"] == "websocket.close":
-            return False, message.get("code")
-        return True, None
-
-    async def json(self, timeout: float = 2) -> dict:
-        message = await self.receive_output(timeout)
-        assert message["type"] == "websocket.send", message
-        return json.loads(message["text"])
-
-    async def close(self) -> None:
-        await self.send_input({"type": "websocket.disconnect", "code": 1000})
-        await self.wait(2)
 
 
 async def test_without_a_session_the_socket_is_refused():
