@@ -14,7 +14,7 @@ from django.test import Client
 
 from crm_cti.accounts.models import Agent
 from tests.support.people import call_make
-from tests.support.websocket import AgentSocket, session_cookie_for
+from tests.support.websocket import Socket, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,7 +78,7 @@ async def test_every_door_gives_the_same_answer(case, agent, other_agent, admin_
         users.get(watcher or ""), requested, flag_needs_signin=flagged
     )
 
-    socket = AgentSocket(cookie=cookie, query=f"agent={requested}" if requested else "")
+    socket = Socket(cookie=cookie, query=f"agent={requested}" if requested else "")
     opened, code = await socket.open()
     assert (None if opened else code) == expected_close, case
     assert api.status_code == API_STATUS[expected_close], (case, api.content)

@@ -11,7 +11,7 @@ from asgiref.sync import sync_to_async
 
 from crm_cti.telephony.push import push_call
 from tests.support.people import call_make
-from tests.support.websocket import AgentSocket as Socket
+from tests.support.websocket import Socket
 from tests.support.websocket import session_cookie_for as _cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)

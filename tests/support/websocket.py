@@ -1,4 +1,5 @@
-"""A ``/ws/agent/`` client for tests: the real ASGI application, in-process."""
+"""A websocket client for tests (``/ws/agent/`` unless told): the real ASGI application,
+in-process."""
 
 from __future__ import annotations
 
@@ -21,16 +22,16 @@ def session_cookie_for(user) -> bytes:
         .encode()
 
 
-class AgentSocket(ApplicationCommunicator):
-    """``/ws/agent/`` through the real ASGI application (origin check, session cookie, auth
+class Socket(ApplicationCommunicator):
+    """A socket through the real ASGI application (origin check, session cookie, auth
     middleware), in this process."""
 
-    def __init__(self, *, cookie: bytes = b"", query: str = "") -> None:
+    def __init__(self, *, path: str = "/ws/agent/", cookie: bytes = b"", query: str = "") -> None:
         headers = [(b"host", b"127.0.0.1:8000"), (b"origin", ORIGIN)]
         if cookie:
             headers.append((b"cookie", cookie))
         super().__init__(application, {
-            "type": "websocket", "path": "/ws/agent/", "query_string": query.encode(),
+            "type": "websocket", "path": path, "query_string": query.encode(),
             "headers": headers, "subprotocols": [], "client": ("127.0.0.1", 5000),
             "server": ("127.0.0.1", 8000),
         })
