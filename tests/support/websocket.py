@@ -40,7 +40,13 @@ class Socket(ApplicationCommunicator):
         await self.send_input({"type": "websocket.connect"})
         message = await self.receive_output(5)
         if message["type"] == "websocket.close":
-            return False, message.get("code")
+            code = message.get("code")
+            # As a server does after the application closed: tell it the socket is gone, so
+            # the consumer ends now (left pending, its channel-layer receive can hold up the
+            # event loop's shutdown at teardown).
+            await self.send_input({"type": "websocket.disconnect", "code": code or 1000})
+            await self.wait(2)
+            return False, code
         return True, None
 
     async def json(self, timeout: float = 2) -> dict:
