@@ -1,8 +1,9 @@
 """JSON API for the agent's browser (mounted at ``/api/``).
 
 ``GET calls/live/`` the signed-in agent's live calls (the same call objects as the
-websocket); ``POST ringout/`` ``{"to", "from"}`` places a RingOut; ``DELETE ringout/<id>/``
-cancels it. (Recordings are streamed by the dashboard at ``/calls/<id>/recording/``.)
+websocket; ``?agent=`` as the websocket takes it, under the same rule,
+``crm_cti.accounts.access.watch_target``); ``POST ringout/`` ``{"to", "from"}`` places a
+RingOut; ``DELETE ringout/<id>/`` cancels it. (Recordings are streamed by the dashboard at ``/calls/<id>/recording/``.)
 """
 
 from __future__ import annotations

@@ -121,7 +121,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         except WatchRefused as refused:
             raise PermissionDenied("You may not watch these calls.") from refused
         everyone = watch.agent_id is None
-        watched = None if everyone else Agent.objects.get(pk=watch.agent_id)
+        watched = None if everyone else Agent.objects.filter(pk=watch.agent_id).first()
+        if watched is None and not everyone:  # deleted since the rule looked
+            raise PermissionDenied("You may not watch these calls.")
     if everyone:
         calls = Call.objects.all()
     elif watched is not None:
