@@ -3,7 +3,8 @@
 ``GET calls/live/`` the signed-in agent's live calls (the same call objects as the
 websocket; ``?agent=`` as the websocket takes it, under the same rule,
 ``crm_cti.accounts.access.watch_target``); ``POST ringout/`` ``{"to", "from"}`` places a
-RingOut; ``DELETE ringout/<id>/`` cancels it. (Recordings are streamed by the dashboard at ``/calls/<id>/recording/``.)
+RingOut; ``DELETE ringout/<id>/`` cancels it. (Recordings are streamed by the dashboard at
+``/calls/<id>/recording/``.)
 """
 
 from __future__ import annotations
