@@ -1,14 +1,14 @@
 """Agent pages: dashboard, call history (+ CSV), call detail, recording proxy, messaging.
 
-Views only translate HTTP: reads go through ``selectors``/``access``, writes through
-``services``, RingCentral through the client of ``crm_cti.accounts.services``.
+Views only translate HTTP: who may see what is ``crm_cti.accounts.access``, reads go
+through ``selectors``, writes and every RingCentral request (SMS, pager, recordings) through
+``services``; a RingCentral refusal is shown as ``crm_cti.accounts.refusals`` words it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -17,6 +17,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import (
@@ -32,36 +33,52 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from crm_cti.accounts.access import WatchRefused, agent_for, is_admin, watch_target
 from crm_cti.accounts.models import Agent
+from crm_cti.accounts.preferences import (
+    agent_pop_settings_reset,
+    agent_pop_settings_save,
+    pop_settings_for,
+    team_settings_get,
+)
+from crm_cti.accounts.refusals import refusal_for
+from crm_cti.crm.models import Contact, Disposition
 from crm_cti.crm.phones import InvalidPhoneNumber
-from crm_cti.dashboard.access import agent_for, calls_visible_to, is_admin
+from crm_cti.crm.services import ContactValidationError
 from crm_cti.dashboard.forms import (
-    DISPOSITIONS,
     CallNotesForm,
     HistoryFilterForm,
     PagerForm,
+    PopSettingsForm,
     RingoutFromForm,
     SmsForm,
+    TeamSettingsForm,
 )
-from crm_cti.dashboard.selectors import call_history, call_legs, calls_recent
+from crm_cti.dashboard.selectors import (
+    call_history,
+    call_legs,
+    calls_awaiting_disposition,
+    calls_recent,
+    calls_visible_to,
+)
 from crm_cti.dashboard.services import (
     RECORDING_SLOT_REFRESH_SECONDS,
+    CallNotValid,
     agent_set_ringout_from,
     call_annotate,
+    call_contact_choose,
+    call_dismiss_check,
+    call_number_add_to_contact,
     calllog_refresh_request,
     calls_csv_chunks,
+    pager_send,
+    recording_open,
     recording_stream_slot_keep,
     recording_stream_slot_release,
     recording_stream_slot_take,
+    sms_send,
 )
-from crm_cti.ringcentral.errors import (
-    BadRequest,
-    NeedsSignIn,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    RingCentralError,
-)
+from crm_cti.ringcentral.errors import NotFound, RingCentralError
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.serializers import call_to_dict
 
@@ -99,25 +116,13 @@ def _error_json(
     )
 
 
-def ringcentral_error_text(exc: RingCentralError) -> str:
-    """What the agent reads when RingCentral refused: the platform's own words if it gave any."""
-    if isinstance(exc, NeedsSignIn):
-        return "Your RingCentral session has ended: sign in with RingCentral again."
-    if isinstance(exc, RateLimited):
-        wait = int(getattr(exc, "retry_after", 0) or 0) or 60
-        return f"RingCentral is rate limiting these requests: try again in {wait} s."
-    if isinstance(exc, PermissionDenied):
-        return f"RingCentral refused: {exc.message}"
-    if isinstance(exc, BadRequest):
-        return exc.message
-    return f"RingCentral could not do it: {exc.message}"
-
-
-def _client_for(agent: Any) -> Any:
-    # Imported here so that pages without RingCentral calls don't load the client stack.
-    from crm_cti.accounts.services import client_for_agent
-
-    return client_for_agent(agent)
+def _refusal_text(exc: RingCentralError) -> HttpResponse:
+    """A RingCentral refusal as a plain-text answer (the recording player shows no page)."""
+    refusal = refusal_for(exc)
+    response = HttpResponse(refusal.message, status=refusal.status, content_type="text/plain")
+    if refusal.retry_after is not None:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 # ---------------------------------------------------------------------------- dashboard
@@ -126,27 +131,57 @@ def _client_for(agent: Any) -> Any:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     agent = agent_for(request.user)
-    watched = agent
+    watched, everyone = agent, False
     requested = request.GET.get("agent", "")
-    # An admin may watch another agent's pops (the websocket takes the same ?agent=).
-    if requested.isdigit() and is_admin(request.user):
-        watched = get_object_or_404(Agent, pk=int(requested))
-    calls = Call.objects.filter(agent=watched) if watched is not None else Call.objects.none()
+    if requested:
+        # Whom the page shows is whom the websocket (given the same ?agent=) streams.
+        try:
+            watch = watch_target(user=request.user, requested=requested)
+        except WatchRefused as refused:
+            raise PermissionDenied("You may not watch these calls.") from refused
+        everyone = watch.agent_id is None
+        watched = None if everyone else Agent.objects.filter(pk=watch.agent_id).first()
+        if watched is None and not everyone:  # deleted since the rule looked
+            raise PermissionDenied("You may not watch these calls.")
+    if everyone:
+        calls = Call.objects.all()
+    elif watched is not None:
+        calls = Call.objects.filter(agent=watched)
+    else:
+        calls = Call.objects.none()
     live = [
         call_to_dict(c)
         for c in calls.filter(state__in=Call.LIVE_STATES).select_related("contact")
     ]
+    pop = pop_settings_for(agent=watched)
+    if pop["require_disposition"]:
+        # Their cards stay until the disposition is set, across reloads too.
+        live += [call_to_dict(c) for c in calls_awaiting_disposition(calls=calls)[:RECENT_CALLS]]
     recent = calls_recent(calls=calls, limit=RECENT_CALLS)
+    dispositions = list(Disposition.objects.filter(active=True))
+    # What the page's script needs to decide what pops (the settings are the watched
+    # agent's: an admin watching sees what that agent sees).
+    page_settings = {
+        **pop,
+        "own_numbers": [n["phone_number"] for n in (watched.phone_numbers if watched else [])
+                        if n.get("phone_number")],
+        "extension": watched.extension_number if watched else "",
+        "dispositions": [
+            {"id": d.pk, "name": d.name, "requires_note": d.requires_note} for d in dispositions
+        ],
+    }
     return render(
         request,
         "dashboard/dashboard.html",
         {
             "agent": agent,
             "watched": watched,
+            "watching_everyone": everyone,
             "live_calls": live,
             "recent_calls": recent,
             "sms_numbers": agent.sms_numbers if agent else [],
-            "dispositions": DISPOSITIONS,
+            "dispositions": dispositions,
+            "page_settings": page_settings,
         },
     )
 
@@ -312,7 +347,10 @@ def _visible_call(request: HttpRequest, call_id: int) -> Call:
 @require_GET
 def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     call = _visible_call(request, call_id)
-    form = CallNotesForm(initial={"notes": call.notes, "disposition": call.disposition})
+    form = CallNotesForm(
+        initial={"notes": call.notes, "disposition": call.disposition_id},
+        current=call.disposition_id,
+    )
     return render(
         request,
         "dashboard/call_detail.html",
@@ -325,27 +363,145 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
 def call_notes(request: HttpRequest, call_id: int) -> HttpResponse:
     """Save notes and disposition (from a pop card or the call page)."""
     call = _visible_call(request, call_id)
-    form = CallNotesForm(request.POST)
+    form = CallNotesForm(request.POST, current=call.disposition_id)
     if not form.is_valid():
         if _wants_json(request):
             return JsonResponse(
                 {"ok": False, "errors": form.errors.get_json_data()}, status=FORM_ERROR_STATUS
             )
-        messages.error(request, "Notes not saved: " + " ".join(form.errors.get("notes", [])))
+        text = " ".join(e for errors in form.errors.values() for e in errors)
+        messages.error(request, f"Notes not saved: {text}")
         return _back(request)
     # A form that only sends one of the two fields leaves the other untouched.
-    call = call_annotate(
-        call=call,
-        notes=form.cleaned_data["notes"] if "notes" in request.POST else None,
-        disposition=form.cleaned_data["disposition"] if "disposition" in request.POST else None,
-    )
+    changes: dict[str, Any] = {}
+    if "notes" in request.POST:
+        changes["notes"] = form.cleaned_data["notes"]
+    if "disposition" in request.POST:
+        changes["disposition"] = form.cleaned_data["disposition"]
+    try:
+        call = call_annotate(call=call, **changes)
+    except CallNotValid as exc:
+        return _refused(request, exc, fallback=f"/calls/{call.pk}/")
     if _wants_json(request):
         return JsonResponse({"ok": True, "call": call_to_dict(call)})
     messages.success(request, "Notes saved.")
     return _back(request, fallback=f"/calls/{call.pk}/")
 
 
-_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
+def _refused(request: HttpRequest, exc: CallNotValid, *, fallback: str) -> HttpResponse:
+    if _wants_json(request):
+        return _error_json({exc.field or "__all__": [str(exc)]})
+    messages.error(request, str(exc))
+    return _back(request, fallback=fallback)
+
+
+@login_required
+@require_POST
+def call_dismiss(request: HttpRequest, call_id: int) -> HttpResponse:
+    """The card of an ended call leaves the dashboard: refused while the team requires a
+    disposition the call does not have (the card says what is missing)."""
+    call = _visible_call(request, call_id)
+    try:
+        call_dismiss_check(call=call)
+    except CallNotValid as exc:
+        return _refused(request, exc, fallback="/")
+    return JsonResponse({"ok": True}) if _wants_json(request) else _back(request)
+
+
+def _posted_contact(request: HttpRequest) -> Contact | None:
+    value = request.POST.get("contact", "")
+    if not value.isdigit() or int(value) > 2**63 - 1:
+        return None
+    return Contact.objects.filter(pk=int(value)).first()
+
+
+def _with_posted_contact(
+    request: HttpRequest, call_id: int, action: Callable[[Call, Contact], Call], missing: str
+) -> HttpResponse:
+    """Run ``action(call, contact)`` for a card's button that names a contact; its refusal
+    shows on the card."""
+    call = _visible_call(request, call_id)
+    contact = _posted_contact(request)
+    if contact is None:
+        return _error_json({"contact": [missing]})
+    try:
+        call = action(call, contact)
+    except CallNotValid as exc:
+        return _error_json({"contact": [str(exc)]})
+    except ContactValidationError as exc:
+        return _error_json({"contact": [m for msgs in exc.errors.values() for m in msgs]})
+    call = Call.objects.select_related("contact").get(pk=call.pk)
+    return JsonResponse({"ok": True, "call": call_to_dict(call)})
+
+
+@login_required
+@require_POST
+def call_choose_contact(request: HttpRequest, call_id: int) -> HttpResponse:
+    """"This is who is calling": one of the contacts sharing the call's number, remembered
+    for the agent's next call with that number."""
+    return _with_posted_contact(
+        request, call_id, lambda call, contact: call_contact_choose(call=call, contact=contact),
+        "Pick one of the contacts.",
+    )
+
+
+@login_required
+@require_POST
+def call_add_number(request: HttpRequest, call_id: int) -> HttpResponse:
+    """"Add this number to <contact>": a known contact calling from a new number."""
+    return _with_posted_contact(
+        request, call_id,
+        lambda call, contact: call_number_add_to_contact(
+            call=call, contact=contact, changed_by=request.user
+        ),
+        "Pick a contact to add the number to.",
+    )
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+@login_required
+def pop_settings_view(request: HttpRequest) -> HttpResponse:
+    """An agent's own pop settings, or "use the team's default"."""
+    agent = agent_for(request.user)
+    if agent is None:
+        messages.info(request, "Pop settings belong to agents: sign in with RingCentral.")
+        return redirect("dashboard:team_settings" if is_admin(request.user) else "/")
+    current = pop_settings_for(agent=agent)
+    if request.method == "POST":
+        if request.POST.get("reset"):
+            agent_pop_settings_reset(agent=agent)
+            messages.success(request, "Your calls pop as the team's default says.")
+            return redirect("dashboard:pop_settings")
+        form = PopSettingsForm(request.POST)
+        if form.is_valid():
+            agent_pop_settings_save(agent=agent, **form.cleaned_data)
+            messages.success(request, "Your pop settings are saved.")
+            return redirect("dashboard:pop_settings")
+    else:
+        form = PopSettingsForm(initial=current)
+    return render(
+        request, "dashboard/pop_settings.html", {"form": form, "own": current["own"]}
+    )
+
+
+@login_required
+def team_settings_view(request: HttpRequest) -> HttpResponse:
+    """Admins: the default pop settings, the multi-match policy, required dispositions."""
+    if not is_admin(request.user):
+        raise Http404
+    row = team_settings_get()
+    form = TeamSettingsForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Team settings saved.")
+        return redirect("dashboard:team_settings")
+    return render(
+        request,
+        "dashboard/team_settings.html",
+        {"form": form, "dispositions": Disposition.objects.all()},
+    )
 
 
 def _recording_chunks(stream: Any, slot: str) -> Iterator[bytes]:
@@ -376,7 +532,7 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
     owner = agent_for(request.user) or call.agent
     if owner is None:
         raise Http404("No RingCentral credential can fetch this recording.")
-    byte_range = request.headers.get("Range", "").replace(" ", "")
+    byte_range = request.headers.get("Range", "")
     slot = recording_stream_slot_take(user_id=request.user.pk)
     if slot is None:
         response = HttpResponse(
@@ -388,10 +544,7 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
         response["Retry-After"] = "5"
         return response
     try:
-        resource = _client_for(owner).stream_recording_content(
-            content_uri, byte_range=byte_range if _RANGE.match(byte_range) else None
-        )
-        stream = resource.__enter__() if hasattr(resource, "__enter__") else resource
+        stream = recording_open(agent=owner, content_uri=content_uri, byte_range=byte_range)
     except NotFound as exc:
         recording_stream_slot_release(slot=slot)
         raise Http404("The recording is no longer available.") from exc
@@ -401,12 +554,11 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
             return HttpResponse("That part of the recording does not exist.", status=416,
                                 content_type="text/plain")
         logger.warning("recording %s of call %s: %s", content_uri, call.pk, exc)
-        return HttpResponse(ringcentral_error_text(exc), status=502, content_type="text/plain")
+        return _refusal_text(exc)
 
     def release() -> None:
         recording_stream_slot_release(slot=slot)
-        if hasattr(resource, "__exit__"):
-            resource.__exit__(None, None, None)
+        stream.close()
 
     body = _streamed(
         request, _recording_chunks(stream, slot), thread_sensitive=False, on_close=release
@@ -461,12 +613,11 @@ def send_sms(request: HttpRequest) -> HttpResponse:
         return _messaging_result(request, ok_text=None, errors=_form_errors(form))
     data = form.cleaned_data
     try:
-        _client_for(agent).send_sms(
-            from_number=data["from_number"], to_numbers=[data["to"]], text=data["text"]
-        )
+        sms_send(agent=agent, from_number=data["from_number"], to_number=data["to"],
+                 text=data["text"])
     except RingCentralError as exc:
         return _messaging_result(
-            request, ok_text=None, errors={"__all__": [ringcentral_error_text(exc)]}
+            request, ok_text=None, errors={"__all__": [refusal_for(exc).message]}
         )
     return _messaging_result(request, ok_text=f"SMS sent to {data['to']}.", errors=None)
 
@@ -482,14 +633,10 @@ def send_pager(request: HttpRequest) -> HttpResponse:
         return _messaging_result(request, ok_text=None, errors=_form_errors(form))
     data = form.cleaned_data
     try:
-        _client_for(agent).send_pager(
-            from_extension_number=agent.extension_number,
-            to_extension_numbers=data["to"],
-            text=data["text"],
-        )
+        pager_send(agent=agent, to_extension_numbers=data["to"], text=data["text"])
     except RingCentralError as exc:
         return _messaging_result(
-            request, ok_text=None, errors={"__all__": [ringcentral_error_text(exc)]}
+            request, ok_text=None, errors={"__all__": [refusal_for(exc).message]}
         )
     return _messaging_result(
         request, ok_text=f"Pager message sent to ext. {', '.join(data['to'])}.", errors=None

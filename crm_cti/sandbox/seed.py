@@ -19,7 +19,7 @@ from crm_cti.sandbox import config
 # Permissions granted to the sandbox's registered app (the token's ``scope``).
 APP_SCOPE = (
     "CallControl InternalMessages ReadAccounts ReadCallLog ReadCallRecording ReadMessages "
-    "ReadPresence RingOut SMS SubscriptionWebhook"
+    "ReadPresence RingOut SMS SubscriptionWebhook WebSocket"
 )
 # The second registered app (config.LIMITED_CLIENT_ID) lacks CallControl.
 LIMITED_APP_SCOPE = " ".join(p for p in APP_SCOPE.split() if p != "CallControl")

@@ -10,7 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from crm_cti.accounts.signals import agent_signed_in, agent_signing_out
-from crm_cti.telephony.models import Subscription
+from crm_cti.telephony.models import CallLogSync, Subscription
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,11 @@ def on_agent_signed_in(sender: Any, agent: Any, first_time: bool = False, **kwar
         try:
             if services.subscription_wanted_for(agent):
                 tasks.subscription_ensure.delay(agent.pk)
-            if first_time:
+            # The first sign-in of an agent that was created before it (by seed_demo, or
+            # an admin) imports its call log too: what counts is whether it ever did.
+            if first_time or not CallLogSync.objects.filter(
+                agent=agent, synced_until__isnull=False
+            ).exists():
                 tasks.calllog_import.delay(agent.pk)
         except Exception:
             logger.exception("post-sign-in work for %s could not be queued", agent)
