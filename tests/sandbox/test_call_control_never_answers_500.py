@@ -24,7 +24,7 @@ KEYS = ["deviceId", "extensionNumber", "extensionId", "phoneNumber", "voicemail"
         "from", "to", "proto"]
 
 leaves = (st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
-          | st.floats(allow_nan=False) | st.text(max_size=10)
+          | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=10)
           | st.sampled_from(["103", "999", "*801", "+14155550100", "400000103", ""]))
 values = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), inner,
