@@ -201,3 +201,18 @@ def test_sandbox_notify_delivers_a_raw_session_body(fast: SandboxProcess, agent,
     bad = fast.http.post("/sandbox/notify", json={"extension": "102", "body": {},
                                                   "event": "sms"})
     assert bad.status_code == 400
+
+
+async def test_session_events_arrive_over_the_websocket_gateway(fast: SandboxProcess,
+                                                                 agent) -> None:
+    from tests.sandbox.wsclient import gateway_open
+
+    gateway = await gateway_open(agent)
+    await gateway.subscribe([SESSIONS])
+    call = fast.start_call("inbound_answered", extension="102")
+    notes = await gateway.notifications(4)
+    bodies = [note[1]["body"] for note in notes]
+    assert party_codes(bodies, AGENT) == ["Setup", "Proceeding", "Answered", "Disconnected"]
+    assert {b["telephonySessionId"] for b in bodies} == {call["telephonySessionId"]}
+    assert notes[0][1]["event"].endswith("/extension/400000102/telephony/sessions")
+    await gateway.close()
