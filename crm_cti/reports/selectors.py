@@ -9,9 +9,10 @@
   used: the call log's duration counts the ringing too);
 - time to answer: ``answered_at - started_at`` of answered inbound calls.
 
-The page needs three scans of the period's calls whatever its length: one GROUP BY day of
-week x hour gives the heat map *and* (summed) every total; one gives the top callers and
-one the dispositions (plus one for the queue list).
+The page needs two scans of the period's calls whatever its length: one GROUP BY hour x
+disposition gives the heat map, (summed) every total *and* the dispositions; one gives the
+top callers (plus one for the queue list). Each reads a narrow covering index of migration
+telephony 0007_call_report_narrow_indexes, not the table.
 """
 
 from __future__ import annotations
@@ -50,8 +51,13 @@ QUEUE_CHOICES = 30
 # Per sort or hash of one report query, for its transaction only: a day x hour grouping of
 # 1,000,000 calls hashes in about 30 MB.
 REPORT_WORK_MEM = "64MB"
+# For the report's transaction only: the covering indexes it reads are in memory (or on an
+# SSD), not behind a disk head. At PostgreSQL's default of 4 the planner costs their pages as
+# random seeks and reads the whole table instead, 1.7 times slower at 1,000,000 calls
+# (bench/reports.py); 1.1 is the usual figure for SSDs.
+REPORT_RANDOM_PAGE_COST = "1.1"
 
-# What is counted: started_at is never null in a period, and in the report index, where
+# What is counted: started_at is never null in a period, and in the report indexes, where
 # "id" is not: counting it keeps the scans index-only (Django refuses COUNT(*) FILTER).
 _ROW = "started_at"
 _INBOUND = Q(direction=Call.Direction.INBOUND)
@@ -99,6 +105,16 @@ class Totals:
     @property
     def average_wait_seconds(self) -> float | None:
         return self.wait_seconds / self.waited if self.waited else None
+
+
+@dataclass
+class Cells:
+    """What the report's one scan of the period gives: totals per (weekday 0=Monday..6,
+    hour 0..23) in the report's zone, empty cells absent, and calls per disposition id
+    (None: no disposition)."""
+
+    hours: dict[tuple[int, int], Totals]
+    dispositions: dict[int | None, int]
 
 
 @dataclass
@@ -185,40 +201,47 @@ def _whole_hours(tz: tzinfo, *moments: datetime) -> bool:
     return True
 
 
-def report_cells(
-    *, calls: QuerySet[Call], tz: tzinfo, start: datetime, end: datetime
-) -> dict[tuple[int, int], Totals]:
-    """Totals per (weekday 0=Monday..6, hour 0..23) in ``tz``; empty cells are absent.
+def report_cells(*, calls: QuerySet[Call], tz: tzinfo, start: datetime, end: datetime) -> Cells:
+    """Totals per (weekday, hour) in ``tz`` and calls per disposition, in one scan.
 
-    Grouped by UTC hour (``date_trunc('hour', started_at AT TIME ZONE 'UTC')``, whose
-    distinct values PostgreSQL knows from the statistics of migration
-    telephony 0006_call_report_indexes, so it hashes the groups in parallel workers), then
-    each hour placed in ``tz`` here: exact across daylight-saving changes, three times
-    faster than grouping by the local weekday and hour (bench/reports.py). A zone that is
-    not a whole number of hours from UTC (India, Nepal, ...) at the period's ends is
-    grouped by its local weekday and hour in SQL instead.
+    Grouped by disposition too (at most a dozen per hour: the groups stay in memory), which
+    spares the page a scan of its own for the dispositions. Grouped by UTC hour
+    (``date_trunc('hour', started_at AT TIME ZONE 'UTC')``, whose distinct values
+    PostgreSQL knows from the statistics of migration telephony 0006_call_report_indexes,
+    so it hashes the groups in parallel workers), then each hour placed in ``tz`` here:
+    exact across daylight-saving changes, three times faster than grouping by the local
+    weekday and hour (bench/reports.py). A zone that is not a whole number of hours from
+    UTC (India, Nepal, ...) at the period's ends is grouped by its local weekday and hour
+    in SQL instead.
     """
-    cells: dict[tuple[int, int], Totals] = {}
+    cells = Cells(hours={}, dispositions={})
+
+    def add(cell: tuple[int, int], row: dict[str, Any]) -> None:
+        cells.hours.setdefault(cell, Totals()).add(_totals(row))
+        disposition = row["disposition"]
+        cells.dispositions[disposition] = cells.dispositions.get(disposition, 0) + row["n_calls"]
+
     if _whole_hours(tz, start, end):
         rows = (
             calls.order_by()
-            .values(bucket=TruncHour("started_at", tzinfo=UTC))
+            .values("disposition", bucket=TruncHour("started_at", tzinfo=UTC))
             .annotate(**_CELL_AGGREGATES)
         )
         for row in rows:
             local = row["bucket"].astimezone(tz)
-            cells.setdefault((local.weekday(), local.hour), Totals()).add(_totals(row))
+            add((local.weekday(), local.hour), row)
         return cells
     rows = (
         calls.order_by()
         .values(
+            "disposition",
             weekday=ExtractIsoWeekDay("started_at", tzinfo=tz),
             hour=ExtractHour("started_at", tzinfo=tz),
         )
         .annotate(**_CELL_AGGREGATES)
     )
     for row in rows:
-        cells[(int(row["weekday"]) - 1, int(row["hour"]))] = _totals(row)
+        add((int(row["weekday"]) - 1, int(row["hour"])), row)
     return cells
 
 
@@ -226,11 +249,13 @@ def report_cells(
 def report_memory() -> Iterator[None]:
     """Room for the report's GROUP BYs to hash in memory (PostgreSQL): with the default
     4 MB work_mem the day x hour grouping of 300,000 calls sorts on disk, and takes twice
-    as long (bench/reports.py). SET LOCAL ends with the transaction."""
+    as long (bench/reports.py); and the covering indexes costed as the memory they are read
+    from (REPORT_RANDOM_PAGE_COST). SET LOCAL ends with the transaction."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = %s", [REPORT_WORK_MEM])
+                cursor.execute("SET LOCAL random_page_cost = %s", [REPORT_RANDOM_PAGE_COST])
         yield
 
 
@@ -246,7 +271,8 @@ def report_top_callers(*, calls: QuerySet[Call], limit: int = TOP_CALLERS) -> li
     """The external numbers that called most (inbound calls), with how many were answered
     and the contact that has the number (or the caller ID name a call carried).
 
-    Grouped by ``from_e164`` alone, a column of the report index (an index-only scan);
+    Grouped by ``from_e164`` alone, read from the inbound calls' report index (an
+    index-only scan);
     calls without an E.164 number (withheld, or from a colleague's extension) are one row
     with an empty number. The names are then looked up for those ten numbers only.
     """
@@ -273,27 +299,25 @@ def report_top_callers(*, calls: QuerySet[Call], limit: int = TOP_CALLERS) -> li
     return rows
 
 
-def report_dispositions(*, calls: QuerySet[Call]) -> list[dict[str, Any]]:
-    """Calls per disposition (the team's list, crm.Disposition), with its name; calls without
-    one count as "No disposition". The one place that knows how a disposition is stored."""
-    rows = list(
-        calls.order_by().values("disposition").annotate(calls=Count(_ROW))
-        .order_by("-calls", "disposition")
-    )
+def report_dispositions(*, counts: dict[int | None, int]) -> list[dict[str, Any]]:
+    """Calls per disposition (the team's list, crm.Disposition), with its name, from the
+    counts report_cells made; calls without one count as "No disposition". Busiest first,
+    then by id, no disposition after the ids (PostgreSQL's order of NULLs). The one place
+    that knows how a disposition is stored."""
     names = dict(
-        Disposition.objects.filter(pk__in=[r["disposition"] for r in rows if r["disposition"]])
+        Disposition.objects.filter(pk__in=[pk for pk in counts if pk is not None])
         .values_list("pk", "name")
     )
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0] is None, item[0] or 0))
     return [
-        {"label": names.get(r["disposition"], "No disposition"), "calls": r["calls"]}
-        for r in rows
+        {"label": names.get(pk, "No disposition"), "calls": calls} for pk, calls in ordered
     ]
 
 
 def report_queues(*, calls: QuerySet[Call], limit: int = QUEUE_CHOICES) -> list[dict[str, Any]]:
     """The E.164 numbers inbound callers dialled, busiest first, but an agent's own direct
     number (a call to it is no queue's): the queue filter's choices, with the name the
-    platform gave the number. Grouped from the report index alone."""
+    platform gave the number. Grouped from the inbound calls' report index alone."""
     personal = {n for a in Agent.objects.only("phone_numbers") for n in a.direct_numbers}
     with report_memory():
         rows = list(
@@ -314,10 +338,9 @@ def report_build(*, calls: QuerySet[Call], start: datetime, end: datetime, tz: t
     with report_memory():
         cells = report_cells(calls=calls, tz=tz, start=start, end=end)
         top_callers = report_top_callers(calls=calls)
-        dispositions = report_dispositions(calls=calls)
     totals = Totals()
     heat = [[0] * 24 for _ in WEEKDAYS]
-    for (weekday, hour), cell in cells.items():
+    for (weekday, hour), cell in cells.hours.items():
         totals.add(cell)
         heat[weekday][hour] = cell.calls
     return Report(
@@ -328,5 +351,5 @@ def report_build(*, calls: QuerySet[Call], start: datetime, end: datetime, tz: t
         by_hour=[sum(day[hour] for day in heat) for hour in range(24)],
         by_weekday=[sum(day) for day in heat],
         top_callers=top_callers,
-        dispositions=dispositions,
+        dispositions=report_dispositions(counts=cells.dispositions),
     )
