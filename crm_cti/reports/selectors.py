@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     Count,
@@ -192,6 +193,32 @@ def _totals(row: dict[str, Any]) -> Totals:
     )
 
 
+def _rows(queryset: QuerySet[Any]) -> list[dict[str, Any]]:
+    """The rows of a ``values()`` query as the database sends them, named by their aliases.
+
+    Not through the ORM's iterator: its per-value converters cost about 110 ms on the 15,000
+    hour x disposition rows of the team's 90 days (a third of the query, bench/reports.py).
+    What they did is done where the values are read: the UTC hour may come as naive or as
+    text (_utc_hour), a sum of durations as microseconds (_seconds), a count never as NULL.
+    """
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:  # Call.objects.none(): a user who is no agent
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _utc_hour(value: datetime | str) -> datetime:
+    """A UTC hour of TruncHour as the cursor gives it: naive (PostgreSQL's ``AT TIME ZONE
+    'UTC'``) or text (SQLite)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
 def _whole_hours(tz: tzinfo, *moments: datetime) -> bool:
     """Whether ``tz`` is a whole number of hours from UTC at each of ``moments``."""
     for moment in moments:
@@ -222,16 +249,16 @@ def report_cells(*, calls: QuerySet[Call], tz: tzinfo, start: datetime, end: dat
         cells.dispositions[disposition] = cells.dispositions.get(disposition, 0) + row["n_calls"]
 
     if _whole_hours(tz, start, end):
-        rows = (
+        rows = _rows(
             calls.order_by()
             .values("disposition", bucket=TruncHour("started_at", tzinfo=UTC))
             .annotate(**_CELL_AGGREGATES)
         )
         for row in rows:
-            local = row["bucket"].astimezone(tz)
+            local = _utc_hour(row["bucket"]).astimezone(tz)
             add((local.weekday(), local.hour), row)
         return cells
-    rows = (
+    rows = _rows(
         calls.order_by()
         .values(
             "disposition",
