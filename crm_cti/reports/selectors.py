@@ -17,7 +17,7 @@ telephony 0007_call_report_narrow_indexes, not the table.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -241,23 +241,18 @@ def report_cells(*, calls: QuerySet[Call], tz: tzinfo, start: datetime, end: dat
     UTC (India, Nepal, ...) at the period's ends is grouped by its local weekday and hour
     in SQL instead.
     """
-    cells = Cells(hours={}, dispositions={})
-
-    def add(cell: tuple[int, int], row: dict[str, Any]) -> None:
-        cells.hours.setdefault(cell, Totals()).add(_totals(row))
-        disposition = row["disposition"]
-        cells.dispositions[disposition] = cells.dispositions.get(disposition, 0) + row["n_calls"]
-
     if _whole_hours(tz, start, end):
         rows = _rows(
             calls.order_by()
             .values("disposition", bucket=TruncHour("started_at", tzinfo=UTC))
             .annotate(**_CELL_AGGREGATES)
         )
+        local: dict[Any, tuple[int, int]] = {}  # a UTC hour's rows, one per disposition
         for row in rows:
-            local = _utc_hour(row["bucket"]).astimezone(tz)
-            add((local.weekday(), local.hour), row)
-        return cells
+            if row["bucket"] not in local:
+                moment = _utc_hour(row["bucket"]).astimezone(tz)
+                local[row["bucket"]] = (moment.weekday(), moment.hour)
+        return _cells((local[row["bucket"]], row) for row in rows)
     rows = _rows(
         calls.order_by()
         .values(
@@ -267,9 +262,31 @@ def report_cells(*, calls: QuerySet[Call], tz: tzinfo, start: datetime, end: dat
         )
         .annotate(**_CELL_AGGREGATES)
     )
-    for row in rows:
-        add((int(row["weekday"]) - 1, int(row["hour"])), row)
-    return cells
+    return _cells(((int(row["weekday"]) - 1, int(row["hour"])), row) for row in rows)
+
+
+def _cells(rows: Iterable[tuple[tuple[int, int], dict[str, Any]]]) -> Cells:
+    """Each (cell, row) of the grouped query summed into its cell, and into its
+    disposition. Plain sums first, Totals once per cell: the rows are 15,000 for the team's
+    90 days, and a Totals per row took a fifth of the query's time (bench/reports.py)."""
+    sums: dict[tuple[int, int], list[Any]] = {}
+    dispositions: dict[int | None, int] = {}
+    for cell, row in rows:
+        values = [row[name] for name in _CELL_AGGREGATES]
+        total = sums.get(cell)
+        sums[cell] = values if total is None else [
+            a if b is None else b if a is None else a + b
+            for a, b in zip(total, values, strict=True)
+        ]
+        disposition = row["disposition"]
+        dispositions[disposition] = dispositions.get(disposition, 0) + row["n_calls"]
+    return Cells(
+        hours={
+            cell: _totals(dict(zip(_CELL_AGGREGATES, values, strict=True)))
+            for cell, values in sums.items()
+        },
+        dispositions=dispositions,
+    )
 
 
 @contextmanager
