@@ -1,5 +1,6 @@
-"""Writes the dashboard pages make: notes and disposition, the RingOut "from" number,
-linking calls to a contact created from a pop card."""
+"""Writes and streams the dashboard pages make: the RingOut "from" number, the history's
+refresh and CSV export, recording stream slots. Writes to a ``Call`` (notes, disposition,
+a contact made from a pop card) are telephony's: crm_cti/telephony/services/calls.py."""
 
 from __future__ import annotations
 
@@ -7,22 +8,16 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
-from django.utils import timezone
 
 from crm_cti.accounts.models import Agent
-from crm_cti.crm.models import Contact
 from crm_cti.crm.phones import InvalidPhoneNumber, is_extension_number, normalize_e164
+from crm_cti.telephony import dispatch
 from crm_cti.telephony.models import Call
-
-NOTES_MAX_CHARS = 10_000
-RECENT_PUSH_WINDOW = timedelta(minutes=30)
 
 CSV_COLUMNS = [
     "id", "started_at", "direction", "state", "result", "from_number", "from_name",
@@ -39,55 +34,6 @@ CSV_CHUNK_CHARS = 64 * 1024
 # expires after this long, and a stream still flowing renews its slot more often than that.
 RECORDING_SLOT_SECONDS = 120
 RECORDING_SLOT_REFRESH_SECONDS = 30
-
-
-def _push(calls: list[Call]) -> None:
-    # Imported here: the push module pulls in Channels, which pages don't otherwise need.
-    from crm_cti.telephony.push import push_call
-
-    for call in calls:
-        transaction.on_commit(lambda call=call: push_call(call))
-
-
-@transaction.atomic
-def call_annotate(*, call: Call, notes: str | None = None, disposition: str | None = None) -> Call:
-    """Save the agent's notes and/or disposition on a call and push the change."""
-    fields = []
-    if notes is not None:
-        call.notes = notes[:NOTES_MAX_CHARS]
-        fields.append("notes")
-    if disposition is not None:
-        call.disposition = disposition
-        fields.append("disposition")
-    if fields:
-        call.save(update_fields=[*fields, "updated_at"])
-        _push([call])
-    return call
-
-
-@transaction.atomic
-def calls_link_contact(*, contact: Contact, e164: str) -> int:
-    """Attach calls with ``e164`` on the other side and no contact yet to ``contact``.
-
-    Used when an agent creates a contact from an unknown caller's card: the live card
-    and the history then show the new name. Returns how many calls changed.
-    """
-    calls = list(
-        Call.objects.select_for_update()
-        .filter(contact__isnull=True)
-        .filter(
-            Q(direction=Call.Direction.INBOUND, from_e164=e164)
-            | Q(direction=Call.Direction.OUTBOUND, to_e164=e164)
-        )
-    )
-    for call in calls:
-        call.contact = contact
-        call.contact_matches = 1
-        call.save(update_fields=["contact", "contact_matches", "updated_at"])
-    # Live cards and the recent-calls list need the new name; older history is just saved.
-    recent = timezone.now() - RECENT_PUSH_WINDOW
-    _push([c for c in calls if c.is_live or (c.ended_at and c.ended_at >= recent)])
-    return len(calls)
 
 
 @transaction.atomic
@@ -117,9 +63,7 @@ def calllog_refresh_request(*, agent: Agent) -> bool:
         return False
     if not cache.add(f"calllog-refresh:{agent.pk}", 1, timeout=settings.CALLLOG_REFRESH_SECONDS):
         return False
-    from crm_cti.telephony.tasks import calllog_import
-
-    transaction.on_commit(lambda: calllog_import.delay(agent.pk))
+    transaction.on_commit(lambda: dispatch.send(dispatch.CALLLOG_IMPORT, agent.pk))
     return True
 
 

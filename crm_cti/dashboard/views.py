@@ -47,7 +47,6 @@ from crm_cti.dashboard.selectors import call_history, call_legs, calls_recent
 from crm_cti.dashboard.services import (
     RECORDING_SLOT_REFRESH_SECONDS,
     agent_set_ringout_from,
-    call_annotate,
     calllog_refresh_request,
     calls_csv_chunks,
     recording_stream_slot_keep,
@@ -64,6 +63,7 @@ from crm_cti.ringcentral.errors import (
 )
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.serializers import call_to_dict
+from crm_cti.telephony.services.calls import call_annotate
 
 logger = logging.getLogger(__name__)
 
