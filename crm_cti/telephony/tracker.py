@@ -89,11 +89,8 @@ class SessionView:
     intermediate: bool
     # A NoCall leg says terminationType "final": the call is over, no grace.
     final: bool = False
-    telephony_session_id: str = ""
-    from_number: str = ""
-    from_name: str = ""
-    to_number: str = ""
-    to_name: str = ""
+    # VIEW_FIELDS as the first leg that knows each tells them.
+    facts: dict[str, str] = field(default_factory=dict)
     start_time: datetime | None = None
     leg_ids: list[str] = field(default_factory=list)
 
@@ -120,8 +117,8 @@ def sessions_aggregate(legs: tuple[Leg, ...] | list[Leg]) -> list[SessionView]:
         if leg.leg_id and leg.leg_id not in view.leg_ids:
             view.leg_ids.append(leg.leg_id)
         for name in VIEW_FIELDS:
-            if not getattr(view, name) and getattr(leg, name):
-                setattr(view, name, getattr(leg, name))
+            if not view.facts.get(name) and getattr(leg, name):
+                view.facts[name] = getattr(leg, name)
         if leg.start_time and (view.start_time is None or leg.start_time < view.start_time):
             view.start_time = leg.start_time
     for view in views.values():
@@ -152,7 +149,7 @@ def _apply_view(
     call.started_at = _min_time(call.started_at, view.start_time or at)
     if view.status in ANSWERED_STATUSES:
         call.answered_at = _min_time(call.answered_at, at)
-    filled = call_blanks_fill(call, {name: getattr(view, name) for name in VIEW_FIELDS})
+    filled = call_blanks_fill(call, view.facts)
     if filled or call.pk is None:
         call_numbers_refresh(call)
 

@@ -76,6 +76,7 @@ def events_process_batch(*, event_ids: list[int], extension_ids: list[str] | Non
     if not extension_ids:
         extension_ids = list(
             TelephonyEvent.objects.filter(pk__in=event_ids, processed_at__isnull=True)
+            .order_by()  # the model's ordering would make DISTINCT keep one row per event
             .values_list("rc_extension_id", flat=True)
             .distinct()
         )

@@ -64,7 +64,9 @@ def ringout_to_dict(ringout: RingOut) -> dict[str, Any]:
     }
 
 
-def _ringout_update(ringout: RingOut, info: dict[str, Any]) -> None:
+def ringout_status_apply(*, ringout: RingOut, info: dict[str, Any]) -> None:
+    """Take a RingOut status the platform answered (``status.callStatus``...); a status
+    other than InProgress is final. Caller saves."""
     status = info.get("status") or {}
     ringout.call_status = str(status.get("callStatus") or ringout.call_status)
     ringout.caller_status = str(status.get("callerStatus") or ringout.caller_status)
@@ -83,7 +85,7 @@ def ringout_create(*, agent: Agent, to_number: str, from_number: str) -> RingOut
     ringout = RingOut(
         agent=agent, rc_id=str(info.get("id")), from_number=from_number, to_number=to_number
     )
-    _ringout_update(ringout, info)
+    ringout_status_apply(ringout=ringout, info=info)
     ringout.save()
     if agent.ringout_from_number != from_number:
         Agent.objects.filter(pk=agent.pk).update(ringout_from_number=from_number)
@@ -124,7 +126,7 @@ def ringout_poll(*, ringout_id: int) -> bool:
         ringout.save(update_fields=["polls", "updated_at"])
         return ringout.polls < settings.RINGOUT_MAX_POLLS
     before = (ringout.call_status, ringout.caller_status, ringout.callee_status)
-    _ringout_update(ringout, info)
+    ringout_status_apply(ringout=ringout, info=info)
     ringout.polls += 1
     if ringout.polls >= settings.RINGOUT_MAX_POLLS and ringout.finished_at is None:
         ringout.finished_at = timezone.now()
