@@ -1,6 +1,6 @@
 """Starting background work, by task name: the one door from domain code to Celery.
 
-A leaf: it imports nothing of ours but settings-free Celery and the cache. Services name
+A leaf: it imports nothing of ours (only Celery and the cache). Services name
 the task they want (``CALL_LOG_FETCH``...) and ``send`` or ``later`` it; tasks.py calls the
 services. So no domain module imports tasks.py or the Celery app, and the import graph
 has no loop through them (tests/foundation/test_product_imports_have_no_cycle.py).

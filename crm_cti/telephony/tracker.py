@@ -198,6 +198,15 @@ class EnrichmentPlan:
             self.account_mode or call.agent_id is not None
         )
 
+    def mark(self, call: Call) -> bool:
+        """Mark an ended call as waiting for its record, if it wants one; returns whether
+        it did. Caller saves."""
+        if not self.wants(call):
+            return False
+        call.enrichment = Call.Enrichment.PENDING
+        call.enrich_due_at = self.due_at
+        return True
+
 
 @dataclass
 class ApplyResult:
@@ -389,9 +398,8 @@ def _event_apply_one(
                     missed_due_at=missed_due_at)
         changed = before is None or _snapshot(call) != before
         ended_now = call.state in Call.FINAL_STATES and not was_final
-        if ended_now and enrichment is not None and enrichment.wants(call):
-            call.enrichment = Call.Enrichment.PENDING
-            call.enrich_due_at = enrichment.due_at
+        if ended_now and enrichment is not None:
+            enrichment.mark(call)
         if changed or newest:
             calls.save(call)
         if (call.missed_due_at is not None and call.missed_due_at != due_before
@@ -447,9 +455,8 @@ def calls_missed_expire(
             continue
         call_end(call, at=call.last_event_at or now)
         call.duration = call_duration(call)
-        if enrichment is not None and enrichment.wants(call):
-            call.enrichment = Call.Enrichment.PENDING
-            call.enrich_due_at = enrichment.due_at
+        if enrichment is not None:
+            enrichment.mark(call)
         call.save()
         result.changed_call_ids.append(call.pk)
         result.ended_call_ids.append(call.pk)

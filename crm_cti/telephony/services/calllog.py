@@ -45,8 +45,8 @@ from crm_cti.telephony.services.scopes import (
     account_mode_active,
     enrichment_plan,
     heavy_wait,
-    scope_key,
     scope_key_for_call,
+    scope_key_of,
     scope_resolve,
 )
 
@@ -88,12 +88,10 @@ def call_log_enrichment_begin(*, call_ids: list[int]) -> None:
     keys: set[str] = set()
     with transaction.atomic():
         for call in Call.objects.select_for_update().filter(pk__in=call_ids):
-            if not plan.wants(call):
+            if not plan.mark(call):
                 continue
-            call.enrichment = Call.Enrichment.PENDING
-            call.enrich_due_at = plan.due_at
             call.save(update_fields=["enrichment", "enrich_due_at", "updated_at"])
-            keys.add(scope_key(call.agent_id, account_mode))
+            keys.add(scope_key_of(call.agent_id, account_mode))
     for key in keys:
         call_log_fetch_schedule(scope_key=key, countdown=settings.CALL_LOG_DELAY_SECONDS)
 

@@ -23,7 +23,7 @@ from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
 from crm_cti.telephony.push import push_call_dicts, push_journal_add, push_journal_done
 from crm_cti.telephony.services.activecalls import active_calls_refresh_schedule
 from crm_cti.telephony.services.calllog import call_log_fetch_schedule
-from crm_cti.telephony.services.scopes import account_mode_active, enrichment_plan, scope_key
+from crm_cti.telephony.services.scopes import account_mode_active, enrichment_plan, scope_key_of
 from crm_cti.telephony.tracker import ApplyResult, calls_missed_expire, extensions_apply
 
 logger = logging.getLogger(__name__)
@@ -104,10 +104,10 @@ def _applied_publish(result: ApplyResult, journal: str | None, *, account_mode: 
     # The pushed messages carry each call's agent: no query needed to find the scopes. The
     # tracker already marked the calls it ended as waiting for the call log.
     agent_of = {message["id"]: message.get("agent_id") for message in result.messages}
-    ended_scopes = {scope_key(agent_of.get(pk), account_mode) for pk in result.ended_call_ids}
+    ended_scopes = {scope_key_of(agent_of.get(pk), account_mode) for pk in result.ended_call_ids}
     for key in ended_scopes - {None}:
         call_log_fetch_schedule(scope_key=key, countdown=settings.CALL_LOG_DELAY_SECONDS)
-    scopes = {scope_key(message.get("agent_id"), account_mode) for message in result.messages}
+    scopes = {scope_key_of(message.get("agent_id"), account_mode) for message in result.messages}
     for key in scopes - {None}:
         active_calls_refresh_schedule(scope_key=key)
 

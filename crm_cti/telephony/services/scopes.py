@@ -46,10 +46,10 @@ def account_mode_active() -> bool:
 
 
 def scope_key_for_call(call: Call) -> str | None:
-    return scope_key(call.agent_id, account_mode_active())
+    return scope_key_of(call.agent_id, account_mode_active())
 
 
-def scope_key(agent_id: int | None, account_mode: bool) -> str | None:
+def scope_key_of(agent_id: int | None, account_mode: bool) -> str | None:
     """The scope that fetches for an agent's calls: the account's in account mode."""
     if account_mode:
         return ACCOUNT_SCOPE
