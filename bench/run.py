@@ -18,6 +18,8 @@ What it does, in order (README "Performance" explains the figures):
    product's delays scaled alike), 20 agents signed in through OAuth, each taking a call a
    simulated minute for 10 simulated minutes.
 5. Contact lookup with 1,000,000 contacts in PostgreSQL, then event-to-pop with that table.
+6. The reports page with 1,000,000 calls (bench/reports.py, its own database; ``--only
+   reports`` runs it alone, touching nothing of the other parts).
 
 Results go to ``bench/results/latest.json`` and a table on stdout.
 """
@@ -108,13 +110,14 @@ class Scale:
     lookup_contacts: int = 1_000_000
     lookup_samples: int = 4000
     lookup_calls: int = 600
+    report_calls: int = 1_000_000
 
     @classmethod
     def quick(cls) -> Scale:
         return cls(agents=10, calls=30, rate=10, ramp=[20], baseline_ramp=[20], ramp_seconds=3,
                    contacts=20, web_workers=1, worker_concurrency=1, rest_agents=2,
                    rest_minutes=1, rest_speed=10.0, lookup_contacts=5000,
-                   lookup_samples=100, lookup_calls=10)
+                   lookup_samples=100, lookup_calls=10, report_calls=20_000)
 
 
 # --------------------------------------------------------------------------- environment
@@ -138,15 +141,22 @@ def product_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def django_setup() -> None:
+def django_setup(
+    *,
+    database_url: str = BENCH_DATABASE_URL,
+    redis_url: str = BENCH_REDIS_URL,
+    prefix: str = "crm_cti_bench",
+    **extra: str,
+) -> None:
     """Point this process's Django at the benchmark database (before anything imports it)."""
     os.environ.update(
-        DATABASE_URL=BENCH_DATABASE_URL,
-        REDIS_URL=BENCH_REDIS_URL,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
         DJANGO_SETTINGS_MODULE="crm_cti.settings",
-        CHANNELS_PREFIX="crm_cti_bench",
+        CHANNELS_PREFIX=prefix,
         LOG_LEVEL="WARNING",
         **BENCH_SECRETS,
+        **extra,
     )
     import django
 
@@ -617,6 +627,26 @@ def lookup_run(scale: Scale, agents: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+# --------------------------------------------------------------------------- reports
+
+
+def reports_run(scale: Scale, *, out: Path) -> dict[str, Any]:
+    """bench/reports.py in its own process (its own Django database settings), its JSON
+    written to ``out``."""
+    # Beside this run's database and in its Redis database (the other parts are done by
+    # then), unless told otherwise: a run with its own BENCH_DATABASE_URL (the tests') never
+    # drops the default reports database under another run.
+    env = dict(os.environ)
+    env.setdefault("BENCH_REPORTS_DATABASE_URL", f"{BENCH_DATABASE_URL}_reports")
+    env.setdefault("BENCH_REPORTS_REDIS_URL", BENCH_REDIS_URL)
+    subprocess.run(
+        [PY, str(ROOT / "bench" / "reports.py"), "--calls", str(scale.report_calls),
+         "--out", str(out)],
+        check=True, stdout=subprocess.DEVNULL, timeout=1800, env=env,
+    )
+    return json.loads(out.read_text())
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -767,6 +797,13 @@ def table(results: dict[str, Any]) -> str:
         _lat_row(f"event → pop with that table @ {_fmt(lookup_rate)} ev/s",
                  s["event_to_pop_1m_ms"]),
     ]
+    for name, figures in ((results.get("reports") or {}).get("scenarios") or {}).items():
+        if isinstance(figures, dict) and "page_ms" in figures:
+            lines.append(
+                f"| reports page, {name}, {results['reports']['calls']:,} calls in the table "
+                f"| {results['reports']['runs']} | {_fmt(figures['page_ms']['p50'])} | - | - "
+                f"| {_fmt(figures['page_ms']['max'])} | {figures['calls']:,} calls counted |"
+            )
     rest = results.get("rest_budget") or {}
     mem_rss = s["memory_peak_rss_mib"]
     mem_pss = s["memory_peak_pss_mib"]
@@ -817,7 +854,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny run (tests)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
-    parser.add_argument("--only", default="product,baseline,rest,lookup",
+    parser.add_argument("--only", default="product,baseline,rest,lookup,reports",
                         help="comma-separated parts to run")
     parser.add_argument("--web-workers", type=int)
     parser.add_argument("--worker-concurrency", type=int)
@@ -843,6 +880,11 @@ def main(argv: list[str] | None = None) -> int:
     parts = set(args.only.split(","))
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
+    if parts == {"reports"}:
+        # Its own database only: the pipeline parts' database and Redis are left alone.
+        out = Path(args.out).with_name("reports.json")
+        print(json.dumps(reports_run(scale, out=out), indent=1))
+        return 0
 
     def say(message: str) -> None:
         print(f"[{time.monotonic() - began:6.1f}s] {message}", flush=True)
@@ -912,8 +954,12 @@ def main(argv: list[str] | None = None) -> int:
             stack.stop()
             sandbox.stop()
 
+    def part_reports() -> None:
+        results["reports"] = reports_run(scale, out=Path(args.out).with_name("reports.json"))
+        say(f"reports done: page max {results['reports']['page_max_ms']} ms")
+
     steps = {"product": part_product, "baseline": part_baseline, "rest": part_rest,
-             "lookup": part_lookup}
+             "lookup": part_lookup, "reports": part_reports}
     for name, step in steps.items():
         if name not in parts:
             continue

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crm_cti.telephony",
     "crm_cti.dashboard",
     "crm_cti.ops",
+    "crm_cti.reports",
     # Only for its management commands (rcsandbox, rcsandbox_call); product code never
     # imports it.
     "crm_cti.sandbox",

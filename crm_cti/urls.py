@@ -11,6 +11,7 @@ urlpatterns = [
     path("auth/", include("crm_cti.accounts.urls")),
     path("contacts/", include("crm_cti.crm.urls")),
     path("ops/", include("crm_cti.ops.urls")),
+    path("reports/", include("crm_cti.reports.urls")),
     path("webhooks/", include("crm_cti.telephony.urls")),
     path("api/", include("crm_cti.dashboard.api_urls")),
     # The dashboard owns "/" and "/calls/...": mounted last so it shadows nothing.

@@ -112,3 +112,79 @@ class RingCentralToken(models.Model):
     def __repr__(self) -> str:
         # Never the ciphertexts either: they are secrets to anyone holding the key.
         return f"<RingCentralToken {self.key} expires {self.access_expires_at:%Y-%m-%d %H:%M}>"
+
+
+class PopPreferences(models.Model):
+    """When and how a call pops on an agent's dashboard. The team's default lives in
+    TeamSettings; an agent who changed theirs has an AgentPopSettings row."""
+
+    class PopOn(models.TextChoices):
+        RING = "ring", "When the call rings"
+        ANSWER = "answer", "When the call is answered"
+        OFF = "off", "Never (the call still shows in Recent calls)"
+
+    pop_on = models.CharField(max_length=10, choices=PopOn.choices, default=PopOn.RING)
+    open_contact = models.BooleanField(
+        "open the contact page", default=False,
+        help_text="In a new tab (the same one for every pop), when the caller is a contact.",
+    )
+    desktop_notification = models.BooleanField(
+        default=True, help_text="When the dashboard is not the tab in front."
+    )
+    pop_inbound = models.BooleanField("inbound calls", default=True)
+    pop_outbound = models.BooleanField("outbound calls", default=True)
+    pop_internal = models.BooleanField("internal calls (extension to extension)", default=True)
+    pop_queue = models.BooleanField(
+        "queue calls", default=True,
+        help_text="Inbound calls to a number that is not yours (a call queue or a company "
+        "number).",
+    )
+
+    POP_FIELDS = (
+        "pop_on", "open_contact", "desktop_notification",
+        "pop_inbound", "pop_outbound", "pop_internal", "pop_queue",
+    )
+
+    class Meta:
+        abstract = True
+
+    def pop_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.POP_FIELDS}
+
+
+class TeamSettings(PopPreferences):
+    """The one row of team-wide settings (pk 1), edited by admins on /settings/team/."""
+
+    class MatchPolicy(models.TextChoices):
+        ASK = "ask", "Ask the agent to choose"
+        UPDATED = "updated", "The most recently updated contact"
+        RECENT_CALL = "recent_call", "The contact with the most recent call"
+
+    match_policy = models.CharField(
+        "several contacts on one number", max_length=12, choices=MatchPolicy.choices,
+        default=MatchPolicy.UPDATED,
+    )
+    require_disposition = models.BooleanField(
+        default=False,
+        help_text="An answered call's card stays on the dashboard until its disposition is set.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "team settings"
+
+    def __str__(self) -> str:
+        return "Team settings"
+
+
+class AgentPopSettings(PopPreferences):
+    """An agent's own pop settings; without a row the agent follows the team's default."""
+
+    agent = models.OneToOneField(Agent, on_delete=models.CASCADE, related_name="pop_settings")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "agent pop settings"
+
+    def __str__(self) -> str:
+        return f"Pop settings of {self.agent}"

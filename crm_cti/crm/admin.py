@@ -1,7 +1,9 @@
-"""Admin for contacts, with a CSV import view (upload → Celery task → progress page)."""
+"""Admin for contacts, with a CSV import view (upload → Celery task → progress page), the
+team's dispositions and the company lines."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -9,9 +11,16 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
-from crm_cti.crm.forms import ContactImportForm
+from crm_cti.crm.forms import ContactImportForm, clean_phone_field
 from crm_cti.crm.importing import contact_import_create
-from crm_cti.crm.models import Contact, ContactChange, ContactImport, ContactPhone
+from crm_cti.crm.models import (
+    CompanyLine,
+    Contact,
+    ContactChange,
+    ContactImport,
+    ContactPhone,
+    Disposition,
+)
 from crm_cti.crm.phones import InvalidPhoneNumber, normalize_e164
 from crm_cti.crm.services import contact_change_record, contact_delete, contact_snapshot
 
@@ -220,3 +229,34 @@ class ContactChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Disposition)
+class DispositionAdmin(admin.ModelAdmin):
+    """The team's dispositions, edited in the list. One calls already use cannot be deleted
+    (their history keeps the name): untick "active" to take it off the cards."""
+
+    list_display = ("name", "order", "active", "requires_note")
+    list_editable = ("order", "active", "requires_note")
+    list_display_links = ("name",)
+    ordering = ("order", "name")
+
+
+class CompanyLineForm(forms.ModelForm):
+    class Meta:
+        model = CompanyLine
+        fields = ("e164", "company")
+        labels = {"e164": "Number"}
+
+    def clean_e164(self) -> str:
+        # Stored as E.164 like every number, or no call would ever match it.
+        return clean_phone_field(self.cleaned_data.get("e164", ""), required=True)
+
+
+@admin.register(CompanyLine)
+class CompanyLineAdmin(admin.ModelAdmin):
+    """Numbers that match a company, not a person (also marked from the data-quality page)."""
+
+    form = CompanyLineForm
+    list_display = ("e164", "company", "created_at")
+    search_fields = ("e164", "company")

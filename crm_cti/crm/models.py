@@ -144,3 +144,55 @@ class ContactChange(models.Model):
             return f"system ({self.source})" if self.source else "system"
         user = self.changed_by
         return user.get_full_name() or user.get_username()
+
+
+class Disposition(models.Model):
+    """One outcome an agent can set on a call ("Sale", "Follow-up needed", ...): the team's
+    own list, managed by admins. A disposition in use is deactivated, never deleted, so the
+    history keeps its label."""
+
+    name = models.CharField(max_length=100, unique=True)
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    requires_note = models.BooleanField(
+        default=False, help_text="The agent must write a note on the call to set it."
+    )
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompanyLine(models.Model):
+    """A number that reaches a whole company (a switchboard): a call from it matches the
+    company, never one of the people whose contact lists it."""
+
+    e164 = models.CharField(max_length=20, unique=True)
+    company = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["company", "e164"]
+
+    def __str__(self) -> str:
+        return f"{self.company} ({self.e164})"
+
+
+class NumberChoice(models.Model):
+    """The contact an agent picked for a number several contacts share: their next call
+    from (or to) that number pops that contact."""
+
+    agent = models.ForeignKey("accounts.Agent", on_delete=models.CASCADE, related_name="+")
+    e164 = models.CharField(max_length=20)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "e164"], name="numberchoice_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.e164} → {self.contact_id} for agent {self.agent_id}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from crm_cti.crm.models import Contact, ContactChange
+from crm_cti.crm.models import CompanyLine, Contact, ContactChange, ContactPhone
 from crm_cti.crm.phones import try_normalize_e164
 
 _DIGITS = re.compile(r"\D+")
@@ -73,3 +73,59 @@ def contact_changes(*, contact: Contact, limit: int = 50) -> list[dict[str, Any]
         }
         for change in entries[:limit]
     ]
+
+
+# E.164: "+", a non-zero digit, at most 15 digits in all. A stored number that is not this
+# never matches a call (it came from before normalisation, or was written around it).
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+# A number on this many contacts or more is probably a switchboard (a company line).
+SHARED_NUMBER_MIN_CONTACTS = 3
+DATA_QUALITY_LIMIT = 200
+
+
+def data_quality_report(*, limit: int = DATA_QUALITY_LIMIT) -> dict[str, Any]:
+    """What the data-quality page lists, each list at most ``limit`` long: stored numbers
+    that do not parse, numbers shared by many contacts (not yet company lines), contacts
+    without a number, and the company lines."""
+    lines = list(CompanyLine.objects.all()[:limit])
+    marked = {line.e164 for line in lines}
+    bad = (
+        ContactPhone.objects.exclude(e164__regex=E164_PATTERN)
+        .select_related("contact")
+        .order_by("contact__last_name", "id")[:limit]
+    )
+    shared_rows = list(
+        ContactPhone.objects.values("e164")
+        .annotate(contacts=Count("contact", distinct=True))
+        .filter(contacts__gte=SHARED_NUMBER_MIN_CONTACTS)
+        .exclude(e164__in=marked)
+        .order_by("-contacts", "e164")[:limit]
+    )
+    people = Contact.objects.filter(phones__e164__in=[r["e164"] for r in shared_rows]).values(
+        "pk", "first_name", "last_name", "company", "phones__e164"
+    )
+    by_number: dict[str, list[dict[str, Any]]] = {}
+    for row in people:
+        name = " ".join(p for p in (row["first_name"], row["last_name"]) if p) or "(no name)"
+        by_number.setdefault(row["phones__e164"], []).append(
+            {"pk": row["pk"], "name": name, "company": row["company"]}
+        )
+    shared = []
+    for row in shared_rows:
+        contacts = by_number.get(row["e164"], [])
+        companies = [c["company"] for c in contacts if c["company"]]
+        # The company most of them work for is the likely owner of the switchboard.
+        company = max(set(companies), key=companies.count) if companies else ""
+        shared.append(
+            {"e164": row["e164"], "count": row["contacts"], "contacts": contacts,
+             "company": company}
+        )
+    without = (
+        Contact.objects.annotate(numbers=Count("phones"))
+        .filter(numbers=0)
+        .order_by("last_name", "first_name", "id")[:limit]
+    )
+    return {
+        "bad_numbers": list(bad), "shared": shared, "without_number": list(without),
+        "company_lines": lines,
+    }

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
-from crm_cti.crm.models import Contact, ContactChange, ContactPhone
+from crm_cti.crm.models import CompanyLine, Contact, ContactChange, ContactPhone, NumberChoice
 from crm_cti.crm.phones import InvalidPhoneNumber, normalize_e164
 
 PhoneSpec = tuple[str, str]  # (label, raw number as typed)
@@ -186,3 +186,41 @@ def contact_delete(*, contact: Contact, changed_by: Any = None, source: str = ""
     )
     contact.delete()
 
+
+
+def contact_phone_add(
+    *, contact: Contact, raw: str, label: str = ContactPhone.Label.OTHER,
+    changed_by: Any = None, source: str = "",
+) -> Contact:
+    """Add one number to ``contact``, keeping the others (audited like any change). Raises
+    ContactValidationError for a number that does not parse."""
+    phones = [(p.label, p.raw) for p in contact.phones.all()]
+    return contact_update(
+        contact=contact, phones=[*phones, (label, raw)], changed_by=changed_by, source=source
+    )
+
+
+@transaction.atomic
+def number_choice_remember(*, agent_id: int, e164: str, contact: Contact) -> NumberChoice:
+    """The contact the agent picked for a number several contacts share (crm.matching)."""
+    choice, _created = NumberChoice.objects.update_or_create(
+        agent_id=agent_id, e164=e164, defaults={"contact": contact}
+    )
+    return choice
+
+
+@transaction.atomic
+def company_line_mark(*, raw: str, company: str) -> CompanyLine:
+    """Mark a number as a company's switchboard: calls from it match the company. Raises
+    InvalidPhoneNumber for a number that does not parse, ValueError without a company."""
+    company = (company or "").strip()[:200]
+    if not company:
+        raise ValueError("Name the company this line belongs to.")
+    line, _created = CompanyLine.objects.update_or_create(
+        e164=normalize_e164(raw), defaults={"company": company}
+    )
+    return line
+
+
+def company_line_unmark(*, e164: str) -> None:
+    CompanyLine.objects.filter(e164=e164).delete()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from crm_cti.crm.forms import (
     SEARCH_MAX_CHARS,
@@ -18,13 +18,21 @@ from crm_cti.crm.forms import (
     phones_from_formset,
 )
 from crm_cti.crm.models import Contact
-from crm_cti.crm.selectors import contact_changes, contact_search
-from crm_cti.crm.services import ContactValidationError, contact_create, contact_update
-from crm_cti.dashboard.access import agent_for, calls_visible_to
+from crm_cti.crm.phones import InvalidPhoneNumber
+from crm_cti.crm.selectors import contact_changes, contact_search, data_quality_report
+from crm_cti.crm.services import (
+    ContactValidationError,
+    company_line_mark,
+    company_line_unmark,
+    contact_create,
+    contact_update,
+)
+from crm_cti.dashboard.access import agent_for, calls_visible_to, is_admin
 
 CONTACTS_PER_PAGE = 50
 TIMELINE_LIMIT = 100
 CHANGES_LIMIT = 50
+LOOKUP_LIMIT = 8
 
 
 @login_required
@@ -49,7 +57,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
     calls = (
         calls_visible_to(request.user)
         .filter(contact=contact)
-        .select_related("agent")
+        .select_related("agent", "disposition")
         .order_by("-started_at", "-id")[:TIMELINE_LIMIT]
     )
     agent = agent_for(request.user)
@@ -163,3 +171,53 @@ def contact_quick_create(request: HttpRequest) -> JsonResponse:
         },
         status=201,
     )
+
+
+@login_required
+@require_GET
+def contact_lookup(request: HttpRequest) -> JsonResponse:
+    """Contacts for a pop card's "add this number to a contact" search, as JSON."""
+    form = ContactSearchForm(request.GET)
+    if not form.is_valid() or not form.cleaned_data["q"]:
+        return JsonResponse({"contacts": []})
+    contacts = contact_search(form.cleaned_data["q"])[:LOOKUP_LIMIT]
+    return JsonResponse(
+        {"contacts": [{"id": c.pk, "name": c.full_name, "company": c.company} for c in contacts]}
+    )
+
+
+def _admin_only(request: HttpRequest) -> None:
+    if not is_admin(request.user):
+        raise Http404
+
+
+@login_required
+@require_GET
+def data_quality(request: HttpRequest) -> HttpResponse:
+    """Admins: the numbers that will never match, the shared ones, the contacts without."""
+    _admin_only(request)
+    return render(request, "crm/data_quality.html", data_quality_report())
+
+
+@login_required
+@require_POST
+def company_line_mark_view(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    try:
+        line = company_line_mark(
+            raw=request.POST.get("number", ""), company=request.POST.get("company", "")
+        )
+    except (InvalidPhoneNumber, ValueError) as exc:
+        messages.error(request, f"Not marked: {exc}")
+    else:
+        messages.success(request, f"{line.e164} is now the company line of {line.company}.")
+    return redirect("crm:data_quality")
+
+
+@login_required
+@require_POST
+def company_line_unmark_view(request: HttpRequest) -> HttpResponse:
+    _admin_only(request)
+    company_line_unmark(e164=request.POST.get("number", "")[:20])
+    messages.success(request, "The number matches people again.")
+    return redirect("crm:data_quality")

@@ -6,21 +6,12 @@ import re
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
-from crm_cti.accounts.models import Agent
+from crm_cti.accounts.models import Agent, AgentPopSettings, PopPreferences, TeamSettings
 from crm_cti.crm.forms import clean_phone_field
+from crm_cti.crm.models import Disposition
 from crm_cti.telephony.models import Call
-
-DISPOSITIONS = [
-    ("", "—"),
-    ("resolved", "Resolved"),
-    ("follow_up", "Follow-up needed"),
-    ("sale", "Sale"),
-    ("support", "Support request"),
-    ("left_voicemail", "Left voicemail"),
-    ("wrong_number", "Wrong number"),
-    ("spam", "Spam"),
-]
 
 RESULT_CHOICES = [
     ("", "Any result"),
@@ -52,9 +43,27 @@ def clean_search_words(value: str, *, max_words: int = SEARCH_MAX_WORDS) -> str:
     return value
 
 
+def clean_day_in_range(day: Any) -> Any:
+    """``day`` (or None), or a ValidationError outside FIRST_YEAR..LAST_YEAR: a day at the
+    end of the calendar has no next day to filter up to (an OverflowError)."""
+    if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise forms.ValidationError(f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}.")
+    return day
+
+
 class CallNotesForm(forms.Form):
+    """Notes and disposition: the active dispositions, plus the call's own if an admin
+    deactivated it since (so saving the notes keeps it)."""
+
     notes = forms.CharField(required=False, max_length=10_000, widget=forms.Textarea)
-    disposition = forms.ChoiceField(required=False, choices=DISPOSITIONS)
+    disposition = forms.ModelChoiceField(
+        required=False, queryset=Disposition.objects.none(), empty_label="—"
+    )
+
+    def __init__(self, *args: Any, current: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        condition = Q(active=True) | Q(pk=current) if current else Q(active=True)
+        self.fields["disposition"].queryset = Disposition.objects.filter(condition)
 
 
 class HistoryFilterForm(forms.Form):
@@ -74,24 +83,20 @@ class HistoryFilterForm(forms.Form):
     agent = forms.ModelChoiceField(
         required=False, queryset=Agent.objects.all(), empty_label="Every agent"
     )
+    disposition = forms.ModelChoiceField(
+        required=False, queryset=Disposition.objects.all(), empty_label="Any disposition"
+    )
 
     def __init__(self, *args: Any, show_agent: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not show_agent:
             del self.fields["agent"]
 
-    def _clean_day(self, name: str) -> Any:
-        day = self.cleaned_data.get(name)
-        # A day at the end of the calendar has no next day to filter up to (an OverflowError).
-        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise forms.ValidationError(f"Pick a day between {FIRST_YEAR} and {LAST_YEAR}.")
-        return day
-
     def clean_date_from(self) -> Any:
-        return self._clean_day("date_from")
+        return clean_day_in_range(self.cleaned_data.get("date_from"))
 
     def clean_date_to(self) -> Any:
-        return self._clean_day("date_to")
+        return clean_day_in_range(self.cleaned_data.get("date_to"))
 
     def clean_contact(self) -> str:
         value = clean_search_words(self.cleaned_data.get("contact", ""))
@@ -157,3 +162,22 @@ class RingoutFromForm(forms.Form):
         return (data.get("other") or "").strip() if data.get("choice") == "other" else (
             data.get("choice") or ""
         ).strip()
+
+
+POP_FORM_FIELDS = list(PopPreferences.POP_FIELDS)
+
+
+class PopSettingsForm(forms.ModelForm):
+    """An agent's own pop settings (saved by ``agent_pop_settings_save``)."""
+
+    class Meta:
+        model = AgentPopSettings
+        fields = POP_FORM_FIELDS
+        widgets = {"pop_on": forms.RadioSelect}
+
+
+class TeamSettingsForm(forms.ModelForm):
+    class Meta:
+        model = TeamSettings
+        fields = [*POP_FORM_FIELDS, "match_policy", "require_disposition"]
+        widgets = {"pop_on": forms.RadioSelect, "match_policy": forms.RadioSelect}

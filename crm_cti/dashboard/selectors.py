@@ -19,7 +19,27 @@ def calls_recent(*, calls: QuerySet[Call], limit: int = 15) -> list[Call]:
     return list(calls.select_related("contact", "agent").order_by("-started_at", "-id")[:limit])
 
 
-def _day_start(day: date) -> datetime:
+# An answered call without its required disposition keeps its card this long (then it only
+# shows in the history, where the disposition can still be set).
+DISPOSITION_PENDING_WINDOW = timedelta(hours=24)
+
+
+def calls_awaiting_disposition(*, calls: QuerySet[Call]) -> QuerySet[Call]:
+    """Ended calls that were answered and have no disposition yet, the newest first: while
+    the team requires one, their cards stay on the dashboard."""
+    since = timezone.now() - DISPOSITION_PENDING_WINDOW
+    return (
+        calls.filter(
+            ended_at__gte=since, answered_at__isnull=False, disposition__isnull=True
+        )
+        .exclude(state__in=Call.LIVE_STATES)
+        .select_related("contact")
+        .order_by("-ended_at", "-id")
+    )
+
+
+def day_start(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the current time zone (settings.TIME_ZONE)."""
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
@@ -30,11 +50,11 @@ def call_history(*, calls: QuerySet[Call], filters: dict[str, Any]) -> QuerySet[
     ``result``: answered = was connected; missed / voicemail = the tracker's final state or
     the call log's result.
     """
-    qs = calls.select_related("contact", "agent")
+    qs = calls.select_related("contact", "agent", "disposition")
     if filters.get("date_from"):
-        qs = qs.filter(started_at__gte=_day_start(filters["date_from"]))
+        qs = qs.filter(started_at__gte=day_start(filters["date_from"]))
     if filters.get("date_to"):
-        qs = qs.filter(started_at__lt=_day_start(filters["date_to"] + timedelta(days=1)))
+        qs = qs.filter(started_at__lt=day_start(filters["date_to"] + timedelta(days=1)))
     if filters.get("direction"):
         qs = qs.filter(direction=filters["direction"])
     internal = Q(direction=Call.Direction.INBOUND, from_e164="") | Q(
@@ -76,6 +96,8 @@ def call_history(*, calls: QuerySet[Call], filters: dict[str, Any]) -> QuerySet[
             qs = qs.filter(cond)
     if filters.get("agent"):
         qs = qs.filter(agent=filters["agent"])
+    if filters.get("disposition"):
+        qs = qs.filter(disposition=filters["disposition"])
     return qs.order_by("-started_at", "-id")
 
 

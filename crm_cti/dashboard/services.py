@@ -1,6 +1,8 @@
 """Writes and streams the dashboard pages make: the RingOut "from" number, the history's
-refresh and CSV export, recording stream slots. Writes to a ``Call`` (notes, disposition,
-a contact made from a pop card) are telephony's: crm_cti/telephony/services/calls.py."""
+refresh and CSV export, recording stream slots. Writes to a ``Call`` (notes and
+disposition, linking calls to a contact created from a pop card, the contact picked on a
+card for a shared number, a number added to a contact from a card) are telephony's:
+crm_cti/telephony/services/calls.py."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +21,9 @@ from crm_cti.accounts.models import Agent
 from crm_cti.crm.phones import InvalidPhoneNumber, is_extension_number, normalize_e164
 from crm_cti.telephony import dispatch
 from crm_cti.telephony.models import Call
+
+NOTES_MAX_CHARS = 10_000
+RECENT_PUSH_WINDOW = timedelta(minutes=30)
 
 CSV_COLUMNS = [
     "id", "started_at", "direction", "state", "result", "from_number", "from_name",
@@ -93,7 +99,7 @@ def _call_csv_row(call: Call) -> list[Any]:
         call.agent.name if call.agent else "",
         call.agent.extension_number if call.agent else "",
         call.duration if call.duration is not None else "",
-        call.disposition,
+        call.disposition.name if call.disposition else "",
         call.notes,
         "yes" if call.recording else "no",
     ]
@@ -105,7 +111,7 @@ def calls_csv_chunks(*, calls: Any) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for call in calls.iterator(chunk_size=500):
+    for call in calls.select_related("disposition").iterator(chunk_size=500):
         writer.writerow([csv_safe_cell(cell) for cell in _call_csv_row(call)])
         if buffer.tell() >= CSV_CHUNK_CHARS:
             yield buffer.getvalue()

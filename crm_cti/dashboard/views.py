@@ -6,18 +6,15 @@ Views only translate HTTP: reads go through ``selectors``/``access``, writes thr
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
@@ -33,17 +30,31 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from crm_cti.accounts.models import Agent
+from crm_cti.accounts.preferences import (
+    agent_pop_settings_reset,
+    agent_pop_settings_save,
+    pop_settings_for,
+    team_settings_get,
+)
+from crm_cti.crm.models import Contact, Disposition
 from crm_cti.crm.phones import InvalidPhoneNumber
+from crm_cti.crm.services import ContactValidationError
 from crm_cti.dashboard.access import agent_for, calls_visible_to, is_admin
 from crm_cti.dashboard.forms import (
-    DISPOSITIONS,
     CallNotesForm,
     HistoryFilterForm,
     PagerForm,
+    PopSettingsForm,
     RingoutFromForm,
     SmsForm,
+    TeamSettingsForm,
 )
-from crm_cti.dashboard.selectors import call_history, call_legs, calls_recent
+from crm_cti.dashboard.selectors import (
+    call_history,
+    call_legs,
+    calls_awaiting_disposition,
+    calls_recent,
+)
 from crm_cti.dashboard.services import (
     RECORDING_SLOT_REFRESH_SECONDS,
     agent_set_ringout_from,
@@ -53,6 +64,7 @@ from crm_cti.dashboard.services import (
     recording_stream_slot_release,
     recording_stream_slot_take,
 )
+from crm_cti.dashboard.streaming import streamed_body
 from crm_cti.ringcentral.errors import (
     BadRequest,
     NeedsSignIn,
@@ -63,7 +75,13 @@ from crm_cti.ringcentral.errors import (
 )
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.serializers import call_to_dict
-from crm_cti.telephony.services.calls import call_annotate
+from crm_cti.telephony.services.calls import (
+    CallNotValid,
+    call_annotate,
+    call_contact_choose,
+    call_dismiss_check,
+    call_number_add_to_contact,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +154,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         call_to_dict(c)
         for c in calls.filter(state__in=Call.LIVE_STATES).select_related("contact")
     ]
+    pop = pop_settings_for(agent=watched)
+    if pop["require_disposition"]:
+        # Their cards stay until the disposition is set, across reloads too.
+        live += [call_to_dict(c) for c in calls_awaiting_disposition(calls=calls)[:RECENT_CALLS]]
     recent = calls_recent(calls=calls, limit=RECENT_CALLS)
+    dispositions = list(Disposition.objects.filter(active=True))
+    # What the page's script needs to decide what pops (the settings are the watched
+    # agent's: an admin watching sees what that agent sees).
+    page_settings = {
+        **pop,
+        "own_numbers": [n["phone_number"] for n in (watched.phone_numbers if watched else [])
+                        if n.get("phone_number")],
+        "extension": watched.extension_number if watched else "",
+        "dispositions": [
+            {"id": d.pk, "name": d.name, "requires_note": d.requires_note} for d in dispositions
+        ],
+    }
     return render(
         request,
         "dashboard/dashboard.html",
@@ -146,7 +180,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "live_calls": live,
             "recent_calls": recent,
             "sms_numbers": agent.sms_numbers if agent else [],
-            "dispositions": DISPOSITIONS,
+            "dispositions": dispositions,
+            "page_settings": page_settings,
         },
     )
 
@@ -207,79 +242,6 @@ def call_history_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Body:
-    """A response body that is streamed for real and always closed.
-
-    Django calls ``close()`` when the response ends (finished, or the WSGI server gave up),
-    so resources are released even when iteration never started.
-    """
-
-    def __init__(
-        self, chunks: Iterator[Any], *, on_close: Callable[[], None] | None = None
-    ) -> None:
-        self._chunks = chunks
-        self._on_close = on_close
-
-    def __iter__(self) -> Iterator[Any]:
-        return self._chunks
-
-    def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            # ValueError "generator already executing": the client left while a worker
-            # thread was reading; the generator closes once that read returns.
-            with contextlib.suppress(ValueError):
-                close()
-        on_close, self._on_close = self._on_close, None
-        if on_close is not None:
-            on_close()
-
-
-class _AsyncBody(_Body):
-    """Under ASGI Django reads a *synchronous* body to the end (into memory) before sending a
-    byte: this one is asynchronous, each chunk fetched by ``sync_to_async``.
-    ``thread_sensitive`` keeps database reads on the request's own thread (its connection
-    and server-side cursor); network reads need not hold that thread."""
-
-    __iter__ = None  # type: ignore[assignment]  # not iterable synchronously
-
-    def __init__(
-        self,
-        chunks: Iterator[Any],
-        *,
-        thread_sensitive: bool,
-        on_close: Callable[[], None] | None = None,
-    ) -> None:
-        super().__init__(chunks, on_close=on_close)
-        self._thread_sensitive = thread_sensitive
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self._chunks_async()
-
-    async def _chunks_async(self) -> AsyncIterator[Any]:
-        done = object()
-        next_chunk = sync_to_async(next, thread_sensitive=self._thread_sensitive)
-        try:
-            while (chunk := await next_chunk(self._chunks, done)) is not done:
-                yield chunk
-        finally:
-            # Also when the client went away and the server cancelled the response.
-            await sync_to_async(self.close, thread_sensitive=self._thread_sensitive)()
-
-
-def _streamed(
-    request: HttpRequest,
-    chunks: Iterator[Any],
-    *,
-    thread_sensitive: bool,
-    on_close: Callable[[], None] | None = None,
-) -> _Body:
-    """``chunks`` as a body the server in use (WSGI or ASGI) really streams."""
-    if isinstance(request, ASGIRequest):
-        return _AsyncBody(chunks, thread_sensitive=thread_sensitive, on_close=on_close)
-    return _Body(chunks, on_close=on_close)
-
-
 @login_required
 @require_GET
 def call_history_csv(request: HttpRequest) -> HttpResponseBase:
@@ -291,7 +253,7 @@ def call_history_csv(request: HttpRequest) -> HttpResponseBase:
         )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
-        _streamed(request, calls_csv_chunks(calls=calls), thread_sensitive=True),
+        streamed_body(request, calls_csv_chunks(calls=calls), thread_sensitive=True),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="calls-{stamp}.csv"'
@@ -312,7 +274,10 @@ def _visible_call(request: HttpRequest, call_id: int) -> Call:
 @require_GET
 def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     call = _visible_call(request, call_id)
-    form = CallNotesForm(initial={"notes": call.notes, "disposition": call.disposition})
+    form = CallNotesForm(
+        initial={"notes": call.notes, "disposition": call.disposition_id},
+        current=call.disposition_id,
+    )
     return render(
         request,
         "dashboard/call_detail.html",
@@ -325,24 +290,145 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
 def call_notes(request: HttpRequest, call_id: int) -> HttpResponse:
     """Save notes and disposition (from a pop card or the call page)."""
     call = _visible_call(request, call_id)
-    form = CallNotesForm(request.POST)
+    form = CallNotesForm(request.POST, current=call.disposition_id)
     if not form.is_valid():
         if _wants_json(request):
             return JsonResponse(
                 {"ok": False, "errors": form.errors.get_json_data()}, status=FORM_ERROR_STATUS
             )
-        messages.error(request, "Notes not saved: " + " ".join(form.errors.get("notes", [])))
+        text = " ".join(e for errors in form.errors.values() for e in errors)
+        messages.error(request, f"Notes not saved: {text}")
         return _back(request)
     # A form that only sends one of the two fields leaves the other untouched.
-    call = call_annotate(
-        call=call,
-        notes=form.cleaned_data["notes"] if "notes" in request.POST else None,
-        disposition=form.cleaned_data["disposition"] if "disposition" in request.POST else None,
-    )
+    changes: dict[str, Any] = {}
+    if "notes" in request.POST:
+        changes["notes"] = form.cleaned_data["notes"]
+    if "disposition" in request.POST:
+        changes["disposition"] = form.cleaned_data["disposition"]
+    try:
+        call = call_annotate(call=call, **changes)
+    except CallNotValid as exc:
+        return _refused(request, exc, fallback=f"/calls/{call.pk}/")
     if _wants_json(request):
         return JsonResponse({"ok": True, "call": call_to_dict(call)})
     messages.success(request, "Notes saved.")
     return _back(request, fallback=f"/calls/{call.pk}/")
+
+
+def _refused(request: HttpRequest, exc: CallNotValid, *, fallback: str) -> HttpResponse:
+    if _wants_json(request):
+        return _error_json({exc.field or "__all__": [str(exc)]})
+    messages.error(request, str(exc))
+    return _back(request, fallback=fallback)
+
+
+@login_required
+@require_POST
+def call_dismiss(request: HttpRequest, call_id: int) -> HttpResponse:
+    """The card of an ended call leaves the dashboard: refused while the team requires a
+    disposition the call does not have (the card says what is missing)."""
+    call = _visible_call(request, call_id)
+    try:
+        call_dismiss_check(call=call)
+    except CallNotValid as exc:
+        return _refused(request, exc, fallback="/")
+    return JsonResponse({"ok": True}) if _wants_json(request) else _back(request)
+
+
+def _posted_contact(request: HttpRequest) -> Contact | None:
+    value = request.POST.get("contact", "")
+    if not value.isdigit() or int(value) > 2**63 - 1:
+        return None
+    return Contact.objects.filter(pk=int(value)).first()
+
+
+def _with_posted_contact(
+    request: HttpRequest, call_id: int, action: Callable[[Call, Contact], Call], missing: str
+) -> HttpResponse:
+    """Run ``action(call, contact)`` for a card's button that names a contact; its refusal
+    shows on the card."""
+    call = _visible_call(request, call_id)
+    contact = _posted_contact(request)
+    if contact is None:
+        return _error_json({"contact": [missing]})
+    try:
+        call = action(call, contact)
+    except CallNotValid as exc:
+        return _error_json({"contact": [str(exc)]})
+    except ContactValidationError as exc:
+        return _error_json({"contact": [m for msgs in exc.errors.values() for m in msgs]})
+    call = Call.objects.select_related("contact").get(pk=call.pk)
+    return JsonResponse({"ok": True, "call": call_to_dict(call)})
+
+
+@login_required
+@require_POST
+def call_choose_contact(request: HttpRequest, call_id: int) -> HttpResponse:
+    """"This is who is calling": one of the contacts sharing the call's number, remembered
+    for the agent's next call with that number."""
+    return _with_posted_contact(
+        request, call_id, lambda call, contact: call_contact_choose(call=call, contact=contact),
+        "Pick one of the contacts.",
+    )
+
+
+@login_required
+@require_POST
+def call_add_number(request: HttpRequest, call_id: int) -> HttpResponse:
+    """"Add this number to <contact>": a known contact calling from a new number."""
+    return _with_posted_contact(
+        request, call_id,
+        lambda call, contact: call_number_add_to_contact(
+            call=call, contact=contact, changed_by=request.user
+        ),
+        "Pick a contact to add the number to.",
+    )
+
+
+# ---------------------------------------------------------------------------- settings
+
+
+@login_required
+def pop_settings_view(request: HttpRequest) -> HttpResponse:
+    """An agent's own pop settings, or "use the team's default"."""
+    agent = agent_for(request.user)
+    if agent is None:
+        messages.info(request, "Pop settings belong to agents: sign in with RingCentral.")
+        return redirect("dashboard:team_settings" if is_admin(request.user) else "/")
+    current = pop_settings_for(agent=agent)
+    if request.method == "POST":
+        if request.POST.get("reset"):
+            agent_pop_settings_reset(agent=agent)
+            messages.success(request, "Your calls pop as the team's default says.")
+            return redirect("dashboard:pop_settings")
+        form = PopSettingsForm(request.POST)
+        if form.is_valid():
+            agent_pop_settings_save(agent=agent, **form.cleaned_data)
+            messages.success(request, "Your pop settings are saved.")
+            return redirect("dashboard:pop_settings")
+    else:
+        form = PopSettingsForm(initial=current)
+    return render(
+        request, "dashboard/pop_settings.html", {"form": form, "own": current["own"]}
+    )
+
+
+@login_required
+def team_settings_view(request: HttpRequest) -> HttpResponse:
+    """Admins: the default pop settings, the multi-match policy, required dispositions."""
+    if not is_admin(request.user):
+        raise Http404
+    row = team_settings_get()
+    form = TeamSettingsForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Team settings saved.")
+        return redirect("dashboard:team_settings")
+    return render(
+        request,
+        "dashboard/team_settings.html",
+        {"form": form, "dispositions": Disposition.objects.all()},
+    )
 
 
 _RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
@@ -408,7 +494,7 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
         if hasattr(resource, "__exit__"):
             resource.__exit__(None, None, None)
 
-    body = _streamed(
+    body = streamed_body(
         request, _recording_chunks(stream, slot), thread_sensitive=False, on_close=release
     )
     response = StreamingHttpResponse(

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from crm_cti.sandbox import console, control, delivery, oauth, schema
+from crm_cti.sandbox import console, control, delivery, oauth, schema, wsgateway
 from crm_cti.sandbox.errors import ApiError
 from crm_cti.sandbox.rest import account, calls, messages, ringout
 from crm_cti.sandbox.rest import subscriptions as subscription_routes
@@ -67,6 +67,7 @@ def create_app() -> Starlette:
         *ringout.ROUTES,
         *messages.ROUTES,
         *subscription_routes.ROUTES,
+        *wsgateway.ROUTES,
         *control.ROUTES,
         *console.ROUTES,
         Route("/sandbox/health", health, methods=["GET"]),

@@ -84,7 +84,20 @@ def default_config() -> dict[str, Any]:
         # most two minutes). A long one (3 h is about 50 MB) tests that the product streams.
         "recording_content_seconds": None,
         "faults": [],
+        # The WebSocket gateway (wsgateway.py): seconds a wstoken stays usable; the platform's
+        # idle (WSG-902) and absolute (WSG-903) connection timeouts and recovery window
+        # (short values for tests); a pause before each ServerNotification; whether session
+        # recovery is refused (``recoveryState: Failed``) whatever the timing.
+        "ws_token_ttl": 30,
+        "ws_idle_timeout": 1800,
+        "ws_absolute_timeout": 86400,
+        "ws_recovery_timeout": 180,
+        "ws_message_delay": 0.0,
+        "ws_refuse_recovery": False,
     }
+
+
+WS_SECONDS = ("ws_token_ttl", "ws_idle_timeout", "ws_absolute_timeout", "ws_recovery_timeout")
 
 
 def config_update(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -107,6 +120,16 @@ def config_update(current: dict[str, Any], changes: dict[str, Any]) -> dict[str,
         elif key == "ringout_outcome":
             if value not in RINGOUT_OUTCOMES:
                 raise ValueError(f"ringout_outcome must be one of {', '.join(RINGOUT_OUTCOMES)}")
+            updated[key] = value
+        elif key in WS_SECONDS or key == "ws_message_delay":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (
+                key in WS_SECONDS and value <= 0
+            ):
+                raise ValueError(f"{key} must be a positive number of seconds")
+            updated[key] = value
+        elif key == "ws_refuse_recovery":
+            if not isinstance(value, bool):
+                raise ValueError("ws_refuse_recovery must be true or false")
             updated[key] = value
         elif key == "speed":
             if float(value) <= 0:

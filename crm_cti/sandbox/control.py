@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crm_cti.sandbox import calllog, config
+from crm_cti.sandbox import calllog, config, wssession
 from crm_cti.sandbox.api import sandbox_state
 from crm_cti.sandbox.state import SandboxState, iso, now
 from crm_cti.sandbox.subscriptions import raw_dispatch
@@ -50,6 +50,7 @@ async def account(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     holder = request.app.state.holder
+    await wssession.connections_drop(holder.state)
     holder.state.shutdown()
     holder.state = SandboxState()
     return JSONResponse({"reset": True, "config": holder.state.config})
@@ -97,6 +98,7 @@ async def subscriptions(request: Request) -> Response:
     return JSONResponse([
         {"id": sub.id, "ownerId": sub.owner_id, "clientId": sub.client_id,
          "eventFilters": sub.event_filters, "address": sub.address, "status": sub.status,
+         "transport": sub.transport, "wsc": sub.ws_session,
          "expirationTime": iso(sub.expires_at), "expired": sub.expired(at),
          "blacklistedData": sub.blacklisted_data,
          "consecutiveFailures": sub.consecutive_failures,

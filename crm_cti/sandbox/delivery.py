@@ -1,5 +1,6 @@
 """Webhook delivery: the validation handshake, one ordered queue per subscription, retries,
-the delivery log and blacklisting."""
+the delivery log and blacklisting. WebSocket subscriptions share the queue (and so the
+delivery faults) and go out through their gateway session (wssession.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from crm_cti.sandbox import wssession
 from crm_cti.sandbox.state import SandboxState, Subscription, iso, now
 
 log = logging.getLogger(__name__)
@@ -84,7 +86,21 @@ async def _worker(state: SandboxState, sub: Subscription, queue: asyncio.Queue) 
             continue
         if delay:
             await asyncio.sleep(delay)
-        await _deliver(state, sub, envelope, fault)
+        if sub.transport == "WebSocket":
+            await _deliver_websocket(state, sub, envelope, fault)
+        else:
+            await _deliver(state, sub, envelope, fault)
+
+
+async def _deliver_websocket(
+    state: SandboxState, sub: Subscription, envelope: dict[str, Any], fault: str | None
+) -> None:
+    started = time.perf_counter()
+    error = await wssession.deliver(state, sub, envelope)
+    state.stats["deliveries"]["ok" if error is None else "failed"] += 1
+    state.deliveries.append(_record(
+        sub, envelope, attempt=1, address=f"wsc:{sub.ws_session}", status=None, error=error,
+        latency_ms=(time.perf_counter() - started) * 1000, fault=fault))
 
 
 async def _deliver(
@@ -95,7 +111,6 @@ async def _deliver(
     headers = {"Content-Type": "application/json"}
     if sub.verification_token:
         headers["Verification-Token"] = sub.verification_token
-    body = envelope.get("body") if isinstance(envelope.get("body"), dict) else {}
     for attempt in range(1, attempts + 1):
         started = time.perf_counter()
         status: int | None = None
@@ -117,25 +132,9 @@ async def _deliver(
         latency = (time.perf_counter() - started) * 1000
         ok = error is None
         state.stats["deliveries"]["ok" if ok else "failed"] += 1
-        state.deliveries.append({
-            "id": next(_attempt_ids),
-            "subscriptionId": sub.id,
-            "uuid": envelope.get("uuid"),
-            "event": envelope.get("event"),
-            "extensionId": body.get("extensionId"),
-            "sequence": body.get("sequence"),
-            "telephonyStatus": body.get("telephonyStatus"),
-            "sessionIds": sorted({c.get("sessionId") for c in body.get("activeCalls") or []
-                                  if isinstance(c, dict) and c.get("sessionId")}),
-            "attempt": attempt,
-            "address": sub.address,
-            "status": status,
-            "ok": ok,
-            "error": error,
-            "latency_ms": round(latency, 2),
-            "at": iso(now()),
-            "fault": fault,
-        })
+        state.deliveries.append(_record(
+            sub, envelope, attempt=attempt, address=sub.address, status=status, error=error,
+            latency_ms=latency, fault=fault))
         if ok:
             sub.consecutive_failures = 0
             return
@@ -152,12 +151,36 @@ async def _deliver(
         log.info("subscription %s blacklisted", sub.id)
 
 
+def _record(
+    sub: Subscription, envelope: dict[str, Any], *, attempt: int, address: str,
+    status: int | None, error: str | None, latency_ms: float, fault: str | None,
+) -> dict[str, Any]:
+    """One delivery-log entry (``GET /sandbox/deliveries``), whichever transport."""
+    body = envelope.get("body") if isinstance(envelope.get("body"), dict) else {}
+    return {
+        "id": next(_attempt_ids),
+        "subscriptionId": sub.id,
+        "uuid": envelope.get("uuid"),
+        "event": envelope.get("event"),
+        "extensionId": body.get("extensionId"),
+        "sequence": body.get("sequence"),
+        "telephonyStatus": body.get("telephonyStatus"),
+        "sessionIds": sorted({c.get("sessionId") for c in body.get("activeCalls") or []
+                              if isinstance(c, dict) and c.get("sessionId")}),
+        "attempt": attempt,
+        "address": address,
+        "status": status,
+        "ok": error is None,
+        "error": error,
+        "latency_ms": round(latency_ms, 2),
+        "at": iso(now()),
+        "fault": fault,
+    }
+
+
 def stop(state: SandboxState, sub_id: str) -> None:
     """Forget a deleted subscription's queue and stop its worker."""
-    state.queues.pop(sub_id, None)
-    worker = state.workers.pop(sub_id, None)
-    if worker is not None:
-        worker.cancel()
+    state.delivery_stop(sub_id)
 
 
 def envelope_build(sub: Subscription, event: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ FALLBACK_GROUPS: dict[tuple[str, str], str] = {
     ("POST", "/restapi/oauth/authorize"): "Auth",
     ("POST", "/restapi/oauth/token"): "Auth",
     ("POST", "/restapi/oauth/revoke"): "Auth",
+    ("POST", "/restapi/oauth/wstoken"): "Auth",
     ("GET", _A): "Light",
     ("GET", _E): "Light",
     ("GET", _E + "/phone-number"): "Light",

@@ -19,7 +19,7 @@ from crm_cti.sandbox import config
 # Permissions granted to the sandbox's registered app (the token's ``scope``).
 APP_SCOPE = (
     "CallControl InternalMessages ReadAccounts ReadCallLog ReadCallRecording ReadMessages "
-    "ReadPresence RingOut SMS SubscriptionWebhook"
+    "ReadPresence RingOut SMS SubscriptionWebhook WebSocket"
 )
 # What an admin user may do beyond their own extension.
 ADMIN_PERMISSIONS = ("ReadCompanyCallLog", "ReadCompanyPresence", "ReadCompanyCallRecording")

@@ -104,6 +104,9 @@ class Subscription:
     status: str = "Active"
     blacklisted_data: dict[str, Any] | None = None
     consecutive_failures: int = 0
+    # "WebHook" (delivered to ``address``) or "WebSocket" (to the gateway session ``ws_session``).
+    transport: str = "WebHook"
+    ws_session: str | None = None
 
     def expired(self, at: float) -> bool:
         return at >= self.expires_at
@@ -224,6 +227,9 @@ class SandboxState:
         self.tasks: set[asyncio.Task] = set()
         self.queues: dict[str, asyncio.Queue] = {}
         self.workers: dict[str, asyncio.Task] = {}
+        # The WebSocket gateway (wssession.py): unused single-use tokens, sessions by wsc token.
+        self.ws_tokens: dict[str, Any] = {}
+        self.ws_sessions: dict[str, Any] = {}
         self._session_counter = 0
         self._message_counter = 0
 
@@ -262,6 +268,13 @@ class SandboxState:
         return int(self.started) % 1000000 * 100000 + self._message_counter
 
     # -- background work ---------------------------------------------------------------
+    def delivery_stop(self, sub_id: str) -> None:
+        """Forget a deleted subscription's queue and stop its worker (delivery.py's)."""
+        self.queues.pop(sub_id, None)
+        worker = self.workers.pop(sub_id, None)
+        if worker is not None:
+            worker.cancel()
+
     def spawn(self, coro: Any) -> asyncio.Task:
         """Run ``coro`` in the background; reset cancels whatever is still running."""
         task = asyncio.get_running_loop().create_task(coro)

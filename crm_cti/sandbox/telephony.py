@@ -368,8 +368,10 @@ def call_start(
         legs = [Leg(ext, "Outbound", ext.direct_number, ext.name, to_number or DEFAULT_FROM,
                     name, action="VoIP Call", leg_type="SipToPstnMetered")]
     else:
+        # ``to_number``: the caller dialled another number that rings this extension (a call
+        # queue's, the company's main number) instead of its direct number.
         legs = [Leg(ext, "Inbound", caller, name or (None if from_number else DEFAULT_FROM_NAME),
-                    ext.direct_number, ext.name)]
+                    to_number or ext.direct_number, None if to_number else ext.name)]
     call = _new_call(state, scenario, legs, fault_list, record)
     call.termination_markers = termination_markers
     result = {"sessionId": call.session_id, "sessionIds": [call.session_id],

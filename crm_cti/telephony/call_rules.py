@@ -92,9 +92,10 @@ def call_numbers_refresh(call: Call) -> None:
 
 def call_match_other_party(call: Call) -> None:
     """Link the contact (or the internal agent's name) for the other party's number."""
-    match = party_match(raw_number=call.other_number)
+    match = party_match(raw_number=call.other_number, agent_id=call.agent_id)
     call.contact = match.contact
     call.contact_matches = match.contact_count
+    call.match_info = match.info
     if match.agent is not None:
         name = match.agent.name or match.agent.user.get_username()
         if call.direction == Call.Direction.INBOUND and not call.from_name:

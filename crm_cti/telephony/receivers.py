@@ -11,7 +11,7 @@ from django.dispatch import receiver
 
 from crm_cti.accounts.signals import agent_signed_in, agent_signing_out
 from crm_cti.telephony import dispatch
-from crm_cti.telephony.models import Subscription
+from crm_cti.telephony.models import CallLogSync, Subscription
 from crm_cti.telephony.services.subscriptions import subscription_delete, subscription_wanted_for
 from crm_cti.telephony.webhook.ingest import subscription_cache_clear
 
@@ -25,7 +25,11 @@ def on_agent_signed_in(sender: Any, agent: Any, first_time: bool = False, **kwar
         try:
             if subscription_wanted_for(agent):
                 dispatch.send(dispatch.SUBSCRIPTION_ENSURE, agent.pk)
-            if first_time:
+            # The first sign-in of an agent that was created before it (by seed_demo, or
+            # an admin) imports its call log too: what counts is whether it ever did.
+            if first_time or not CallLogSync.objects.filter(
+                agent=agent, synced_until__isnull=False
+            ).exists():
                 dispatch.send(dispatch.CALLLOG_IMPORT, agent.pk)
         except Exception:
             logger.exception("post-sign-in work for %s could not be queued", agent)

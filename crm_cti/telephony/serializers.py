@@ -6,7 +6,10 @@ Schema (README "How a call becomes a pop"): ``id``, ``session_id``, ``agent_id``
 ``to_name``, ``contact`` (null or ``id``, ``name``, ``company``, ``url``, ``others``),
 ``started_at``, ``answered_at``, ``ended_at`` (ISO 8601 or null), ``duration`` (seconds or
 null while live), ``result`` (the call log's, "" until known), ``recording`` (null or
-``url``, ``duration``), ``notes``, ``disposition``.
+``url``, ``duration``), ``notes``, ``disposition`` (null or the id of a crm.Disposition),
+``match`` (why this contact: ``rule``, the stored ``number`` and its ``label``, ``company``
+of a company line, ``candidates`` when several contacts share the number; see
+crm.matching).
 """
 
 from __future__ import annotations
@@ -58,5 +61,6 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         "result": call.result,
         "recording": recording,
         "notes": call.notes,
-        "disposition": call.disposition,
+        "disposition": call.disposition_id,
+        "match": call.match_info or {},
     }

@@ -11,6 +11,19 @@
   const liveCount = document.getElementById("live-count");
   const recentList = document.getElementById("recent-calls");
   const cards = new Map(); // call id -> {el, call, dirty}
+  // The agent's pop settings and the team's rules, delivered with the page (see views.dashboard).
+  const settings = JSON.parse(document.getElementById("page-settings").textContent || "{}");
+  const dispositions = new Map((settings.dispositions || []).map((d) => [String(d.id), d]));
+  const ownNumbers = new Set(settings.own_numbers || []);
+  const seenLive = new Set(); // calls this tab saw live, with or without a card
+  const CONTACT_TAB = "crm_cti_contact"; // one tab for every contact page a pop opens
+  // Cards dismissed in this tab: a reload within the linger time must not bring them back.
+  const DISMISSED_KEY = "crm_cti_dismissed";
+  const dismissed = new Set(JSON.parse(sessionStorage.getItem(DISMISSED_KEY) || "[]"));
+  function rememberDismissed(id) {
+    dismissed.add(id);
+    sessionStorage.setItem(DISMISSED_KEY, JSON.stringify([...dismissed].slice(-50)));
+  }
   const baseTitle = document.title;
   let flashTimer = null;
 
@@ -70,6 +83,34 @@
   const otherName = (call) => (call.direction === "inbound" ? call.from_name : call.to_name);
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
 
+  // Which kind of call for the "which calls pop" settings: a queue call is an inbound call
+  // to a number that is not the agent's own (a call queue's or the company's number).
+  function callKind(call) {
+    if (isExtension(otherNumber(call))) return "internal";
+    if (call.direction === "outbound") return "outbound";
+    const to = dialable(call.to_number);
+    if (to && !isExtension(to) && ownNumbers.size && !ownNumbers.has(to)) return "queue";
+    return "inbound";
+  }
+
+  function pops(call) {
+    if (settings[`pop_${callKind(call)}`] === false) return false;
+    if (settings.pop_on === "off") return false;
+    if (settings.pop_on === "answer") return call.state === "connected" || call.state === "on_hold";
+    return true;
+  }
+
+  // A call that just ended (the snapshot keeps those a while): shown if it had popped.
+  function poppedBefore(call) {
+    if (settings[`pop_${callKind(call)}`] === false || settings.pop_on === "off") return false;
+    return settings.pop_on !== "answer" || Boolean(call.answered_at);
+  }
+
+  // The team requires a disposition on answered calls: the card stays until it is set.
+  function needsDisposition(call) {
+    return Boolean(settings.require_disposition) && !LIVE.has(call.state) && Boolean(call.answered_at) && !call.disposition;
+  }
+
   function clock(seconds) {
     const s = Math.max(0, Math.floor(seconds));
     const h = Math.floor(s / 3600);
@@ -110,7 +151,9 @@
       const n = dialable(otherNumber(entry.call));
       if (n && window.crmDial) window.crmDial.start(n, display(n));
     });
-    field(el, "dismiss").addEventListener("click", () => removeCard(entry.call.id));
+    field(el, "dismiss").addEventListener("click", () => dismiss(entry));
+    field(el, "lookup").addEventListener("input", () => lookupContacts(entry));
+    field(el, "add-number").addEventListener("toggle", () => { if (field(el, "add-number").open) lookupContacts(entry); });
     field(el, "detail-link").href = `/calls/${call.id}/`;
     // A message to the caller: SMS to a phone number, a pager message to an extension.
     const message = field(el, "message");
@@ -141,16 +184,22 @@
     const name = otherName(call);
     // A colleague calling from their extension is not a CRM contact.
     const internal = isExtension(otherNumber(call));
+    const match = call.match || {};
+    const companyLine = match.rule === "company_line";
+    const asking = match.rule === "ask" && !contact;
     let title = contact ? contact.name : "Unknown caller";
     if (!contact && internal) title = name || `Ext. ${otherNumber(call)}`;
+    if (companyLine) title = match.company;
+    if (asking) title = "Which contact is calling?";
     field(el, "title").textContent = title;
     const companyParts = [];
     if (contact && contact.company) companyParts.push(contact.company);
-    if (!contact && internal) companyParts.push(`Colleague · ext. ${otherNumber(call)}`);
+    if (companyLine) companyParts.push("Company line");
+    else if (!contact && internal) companyParts.push(`Colleague · ext. ${otherNumber(call)}`);
     else if (!contact && name) companyParts.push(`Caller ID: ${name}`);
     field(el, "company").textContent = companyParts.join(" · ");
     const others = field(el, "others");
-    others.hidden = !(contact && contact.others);
+    others.hidden = !(contact && contact.others) || Boolean(match.candidates);
     others.textContent = contact && contact.others ? `+${contact.others} other contact${contact.others > 1 ? "s" : ""} with this number` : "";
     const badge = field(el, "state");
     badge.textContent = STATE_LABEL[call.state] || call.state;
@@ -165,16 +214,64 @@
       numberSlot.dataset.number = otherNumber(call) || "";
     }
     const link = field(el, "contact-link");
-    link.hidden = !contact;
-    if (contact) link.href = contact.url;
-    field(el, "create-form").hidden = Boolean(contact) || !otherNumber(call) || internal;
+    link.hidden = !contact && !companyLine;
+    if (contact) { link.href = contact.url; link.textContent = "Open contact"; }
+    else if (companyLine) { link.href = `/contacts/?q=${encodeURIComponent(match.company)}`; link.textContent = `Contacts at ${match.company}`; }
+    // Nobody to create for a colleague, a company's switchboard or a number several share.
+    const unknown = !contact && Boolean(otherNumber(call)) && !internal && !companyLine && !match.candidates;
+    field(el, "create-form").hidden = !unknown;
+    field(el, "add-number").hidden = !unknown;
+    if (unknown && !field(el, "lookup").value && name) field(el, "lookup").value = name;
+    field(el, "why").hidden = !whyText(call);
+    field(el, "why").textContent = whyText(call);
+    updateCandidates(entry, call);
     field(el, "dismiss").hidden = LIVE.has(call.state);
+    el.classList.toggle("card-needs-disposition", needsDisposition(call));
     const notesForm = field(el, "notes-form");
     if (!entry.dirty && document.activeElement !== notesForm.notes) {
       notesForm.notes.value = call.notes || "";
       notesForm.disposition.value = call.disposition || "";
     }
     tickCard(entry);
+  }
+
+  const LABELS = { updated: "the most recently updated of", recent_call: "the one with the most recent call of" };
+
+  // "Why this match": which stored number matched, and how one of several was chosen.
+  function whyText(call) {
+    const match = call.match || {};
+    if (!call.contact || !match.rule) return match.rule === "company_line" ? `${display(otherNumber(call))} is ${match.company}'s company line` : "";
+    const stored = match.number ? `Matched the ${(match.label || "").toLowerCase()} number stored as ${match.number}`.replace("the  number", "the number") : "Matched by number";
+    const count = (match.candidates || []).length;
+    if (match.rule === "choice") return `${stored} · your pick for this number`;
+    if (LABELS[match.rule] && count) return `${stored} · ${LABELS[match.rule]} ${call.contact.others + 1} contacts`;
+    return stored;
+  }
+
+  function updateCandidates(entry, call) {
+    const box = field(entry.el, "candidates");
+    const list = (call.match && call.match.candidates) || [];
+    box.hidden = list.length < 2;
+    if (box.hidden) return;
+    const asking = call.match.rule === "ask" && !call.contact;
+    field(entry.el, "candidates-title").textContent = asking ? `${list.length} contacts have this number: who is it?` : "Someone else?";
+    if (asking) box.open = true;
+    const ul = field(entry.el, "candidate-list");
+    const key = list.map((c) => c.id).join(",") + `:${call.contact ? call.contact.id : ""}`;
+    if (ul.dataset.key === key) return;
+    ul.dataset.key = key;
+    ul.textContent = "";
+    for (const candidate of list) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-small";
+      button.textContent = candidate.company ? `${candidate.name} (${candidate.company})` : candidate.name;
+      button.disabled = Boolean(call.contact && call.contact.id === candidate.id);
+      button.addEventListener("click", () => chooseContact(entry, candidate.id));
+      li.appendChild(button);
+      ul.appendChild(li);
+    }
   }
 
   function tickCard(entry) {
@@ -191,18 +288,32 @@
     if (!call || call.id === undefined) return;
     let entry = cards.get(call.id);
     const isNew = !entry;
+    const wasSeen = seenLive.has(call.id);
+    if (LIVE.has(call.state)) seenLive.add(call.id);
     if (isNew) {
-      if (!LIVE.has(call.state) && !fromSnapshot) {
-        // A call we never showed live (ended while the tab was closed): history only.
-        return;
-      }
+      // A live call pops as the agent's settings say (it shows in Recent calls anyway). An
+      // ended call gets a card while its required disposition is missing (the page lists
+      // those), or from a snapshot if it had popped; one never seen live is history only.
+      const show = LIVE.has(call.state)
+        ? pops(call)
+        : needsDisposition(call) ? (fromSnapshot || wasSeen) : fromSnapshot && poppedBefore(call);
+      if (!show || (!LIVE.has(call.state) && dismissed.has(call.id))) return;
       entry = createCard(call);
       cards.set(call.id, entry);
       container.prepend(entry.el);
     }
     updateCard(entry, call);
     refreshEmpty();
-    if (isNew && call.state === "ringing" && !fromSnapshot) announce(call);
+    if (isNew && LIVE.has(call.state) && !fromSnapshot) popped(call);
+  }
+
+  // What a pop does besides the card: the contact page, a notification, a flashing title.
+  function popped(call) {
+    if (settings.open_contact && call.contact && call.contact.url) {
+      const tab = window.open(call.contact.url, CONTACT_TAB);
+      if (!tab) startFlash("Allow pop-ups to open contact pages");
+    }
+    announce(call);
   }
 
   function removeCard(id) {
@@ -252,6 +363,85 @@
     }
   }
 
+  async function postData(url, data) {
+    const body = new FormData();
+    for (const [k, v] of Object.entries(data)) body.append(k, v);
+    const response = await fetch(url, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRFToken": csrf() },
+    });
+    const json = await response.json().catch(() => ({ ok: false, errors: { __all__: [{ message: `Error ${response.status}` }] } }));
+    return { ok: response.ok && json.ok !== false, data: json };
+  }
+
+  const errorText = (errors) => Object.values(errors || {}).flat().map((e) => e.message || e).join(" ");
+
+  async function dismiss(entry) {
+    const slot = field(entry.el, "dismiss-error");
+    try {
+      const { ok, data } = await postData(`/calls/${entry.call.id}/dismiss/`, {});
+      if (!ok) {
+        slot.textContent = errorText(data.errors);
+        return;
+      }
+      rememberDismissed(entry.call.id);
+      removeCard(entry.call.id);
+    } catch (err) {
+      slot.textContent = "Network error: try again.";
+    }
+  }
+
+  async function chooseContact(entry, contactId) {
+    const slot = field(entry.el, "candidates-error");
+    try {
+      const { ok, data } = await postData(`/calls/${entry.call.id}/contact/`, { contact: contactId });
+      slot.textContent = ok ? "" : errorText(data.errors);
+      if (ok && data.call) updateCard(entry, data.call);
+      if (ok) field(entry.el, "candidates").open = false;
+    } catch (err) {
+      slot.textContent = "Network error: try again.";
+    }
+  }
+
+  let lookupTimer = null;
+  function lookupContacts(entry) {
+    clearTimeout(lookupTimer);
+    lookupTimer = setTimeout(async () => {
+      const q = field(entry.el, "lookup").value.trim();
+      const ul = field(entry.el, "lookup-results");
+      if (!q) { ul.textContent = ""; return; }
+      try {
+        const response = await fetch(`/contacts/lookup/?q=${encodeURIComponent(q)}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+        const data = await response.json();
+        ul.textContent = "";
+        for (const contact of data.contacts || []) {
+          const li = document.createElement("li");
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "btn btn-small";
+          button.textContent = `Add this number to ${contact.name}${contact.company ? ` (${contact.company})` : ""}`;
+          button.addEventListener("click", () => addNumber(entry, contact.id));
+          li.appendChild(button);
+          ul.appendChild(li);
+        }
+        if (!ul.children.length) ul.textContent = "No contact found.";
+      } catch (err) {
+        ul.textContent = "Network error: try again.";
+      }
+    }, 250);
+  }
+
+  async function addNumber(entry, contactId) {
+    const slot = field(entry.el, "add-number-error");
+    try {
+      const { ok, data } = await postData(`/calls/${entry.call.id}/add-number/`, { contact: contactId });
+      slot.textContent = ok ? "" : errorText(data.errors);
+      if (ok && data.call) updateCard(entry, data.call);
+    } catch (err) {
+      slot.textContent = "Network error: try again.";
+    }
+  }
+
   async function createContact(event, entry) {
     event.preventDefault();
     const form = event.currentTarget;
@@ -279,9 +469,12 @@
     const a = document.createElement("a");
     a.className = "who";
     a.href = `/calls/${call.id}/`;
+    const match = call.match || {};
     a.textContent = call.contact
       ? call.contact.name
-      : (otherName(call) || (call.direction === "inbound" ? "Unknown caller" : "Outbound call"));
+      : match.rule === "company_line" ? match.company
+        : match.rule === "ask" ? "One of several contacts"
+          : (otherName(call) || (call.direction === "inbound" ? "Unknown caller" : "Outbound call"));
     const meta = document.createElement("span");
     meta.className = "meta muted small";
     const dur = LIVE.has(call.state) ? "live" : (call.duration != null ? clock(call.duration) : "—");
@@ -317,9 +510,10 @@
     if (inFront()) return;
     const who = call.contact ? call.contact.name : (otherName(call) || "Unknown caller");
     const number = display(otherNumber(call));
-    if ("Notification" in window && Notification.permission === "granted") {
+    if (settings.desktop_notification !== false && "Notification" in window && Notification.permission === "granted") {
       try {
-        const n = new Notification(`Incoming call: ${who}`, { body: number, tag: `call-${call.id}` });
+        const heading = call.direction === "outbound" ? `Call with ${who}` : `Incoming call: ${who}`;
+        const n = new Notification(heading, { body: number, tag: `call-${call.id}` });
         n.onclick = () => { window.focus(); n.close(); };
       } catch (err) { /* some browsers only allow notifications from a service worker */ }
     }
@@ -346,7 +540,7 @@
   document.addEventListener("visibilitychange", () => { if (inFront()) stopFlash(); });
 
   const notifyButton = document.getElementById("enable-notifications");
-  if ("Notification" in window && Notification.permission === "default") {
+  if ("Notification" in window && Notification.permission === "default" && settings.desktop_notification !== false) {
     notifyButton.hidden = false;
     notifyButton.addEventListener("click", async () => {
       // Browsers only let a page ask on a user gesture: hence the button.
@@ -375,6 +569,15 @@
     } else if (message.type === "call" && message.call) {
       upsert(message.call);
       upsertRecent(message.call);
+    }
+  });
+
+  // Leaving the dashboard while a required disposition is missing: the browser asks first
+  // (the card comes back on the next visit anyway: the server lists those calls).
+  window.addEventListener("beforeunload", (event) => {
+    if ([...cards.values()].some((e) => needsDisposition(e.call))) {
+      event.preventDefault();
+      event.returnValue = "";
     }
   });
 

@@ -60,5 +60,10 @@ def test_quick_run_of_the_whole_benchmark(postgres_url, redis_url, tmp_path):
 
     assert set(results["summary"]["targets"]) >= {"webhook_ack_p99_le_20ms",
                                                  "zero_lost_zero_duplicated"}
+    reports = results["reports"]
+    assert reports["calls"] == 20_000
+    team = reports["scenarios"]["team, 90 days (every call)"]
+    assert team["calls"] == 20_000 and team["page_ms"]["max"] > 0
+    assert reports["scenarios"]["plan_team_30_days_cells"]
     assert results["machine"]["cpus"] >= 1
     assert "| event → pop" in run.stdout

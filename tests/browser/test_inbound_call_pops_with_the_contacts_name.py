@@ -2,11 +2,12 @@
 the contact's name, state and timer; notes saved on the card survive a reload."""
 
 from tests.browser.conftest import sign_in
-from tests.support.people import contact_make
+from tests.support.people import contact_make, disposition_make
 
 
 def test_sign_in_then_a_call_pops_and_notes_persist(browser, rc_sandbox, live_app, artifacts):
     contact_make("Phillip", "Marco", "+16504445567", company="Marco Imports")
+    disposition_make("Follow-up needed")
     page = browser.new_page()
     sign_in(page, rc_sandbox, live_app, extension="102")
     assert page.locator(".whoami").inner_text().strip() != ""
@@ -28,7 +29,7 @@ def test_sign_in_then_a_call_pops_and_notes_persist(browser, rc_sandbox, live_ap
     page.screenshot(path=str(artifacts / "dashboard-pop.png"), full_page=True)
 
     card.locator("textarea[name=notes]").fill("Asked for the spring catalogue")
-    card.locator("select[name=disposition]").select_option("follow_up")
+    card.locator("select[name=disposition]").select_option(label="Follow-up needed")
     card.get_by_role("button", name="Save notes").click()
     page.wait_for_selector("#cards .card [data-f=save-state]:text('Saved')")
 
@@ -39,7 +40,9 @@ def test_sign_in_then_a_call_pops_and_notes_persist(browser, rc_sandbox, live_ap
     assert restored.locator(".card-title").inner_text() == "Phillip Marco"
     notes = restored.locator("textarea[name=notes]").input_value()
     assert notes == "Asked for the spring catalogue"
-    assert restored.locator("select[name=disposition]").input_value() == "follow_up"
+    assert restored.locator("select[name=disposition] option:checked").inner_text() == (
+        "Follow-up needed"
+    )
 
     rc_sandbox.call_action(call["sessionId"], "hangup")
     page.wait_for_selector("#cards .card[data-state='ended']")

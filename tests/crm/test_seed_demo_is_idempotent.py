@@ -14,3 +14,38 @@ def test_seed_demo_twice_gives_the_same_contacts(db):
     # Some contacts share a company; some numbers are international.
     assert Contact.objects.filter(company="Acme Robotics").count() >= 2
     assert ContactPhone.objects.exclude(e164__startswith="+1").count() >= 5
+
+
+def test_seed_demo_twice_gives_the_same_history(db):
+    from crm_cti.accounts.models import Agent
+    from crm_cti.telephony.models import Call
+
+    call_command("seed_demo")
+    first = Call.objects.count()
+    call_command("seed_demo")
+    assert Call.objects.count() == first
+    # Thirty days for the sandbox's five agents: enough for every report figure.
+    agents = Agent.objects.filter(extension_number__in=["101", "102", "103", "104", "105"])
+    assert agents.count() == 5 and agents.get(extension_number="101").is_admin
+    assert first >= 5 * 20 * 8
+    for agent in agents:
+        calls = Call.objects.filter(agent=agent)
+        assert calls.filter(direction="inbound", answered_at__isnull=False).exists()
+        assert calls.filter(state__in=["missed", "voicemail"]).exists()
+        assert calls.filter(disposition__isnull=False).exists()
+        assert calls.filter(to_e164="+16505550190").exists()
+    assert Call.objects.filter(contact__isnull=False).count() > first // 3
+
+
+def test_history_added_since_the_last_run_only(db):
+    """A day's calls deleted (as if seeded before that day existed) come back, once."""
+    from crm_cti.telephony.models import Call
+
+    call_command("seed_demo")
+    total = Call.objects.count()
+    oldest = Call.objects.order_by("started_at").first().session_id.rsplit("-", 1)[0]
+    removed, _ = Call.objects.filter(session_id__startswith=oldest + "-").delete()
+    assert removed > 0
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert Call.objects.count() == total

@@ -30,7 +30,8 @@ def _uri(value: object) -> bool:
     if not isinstance(value, str):
         return True
     parsed = urlparse(value)
-    return bool(parsed.scheme in ("http", "https") and parsed.netloc)
+    # ws/wss: the WebSocket gateway's address (WsTokenResponse.uri).
+    return bool(parsed.scheme in ("http", "https", "ws", "wss") and parsed.netloc)
 
 
 def load_or_skip() -> dict[str, Any]:
@@ -55,10 +56,14 @@ def _validator(method: str, template: str, status: int, content_type: str):
 
 def conforms(response: httpx.Response, method: str, template: str) -> dict[str, Any]:
     """Assert the response body validates against the spec's schema for its status."""
-    validator = _validator(method, template, response.status_code, "application/json")
+    return body_conforms(response.json(), method, template, response.status_code)
+
+
+def body_conforms(body: Any, method: str, template: str, status: int) -> Any:
+    """The same for a body that came another way (a ClientRequest answer on the gateway)."""
+    validator = _validator(method, template, status, "application/json")
     assert validator is not None, (
-        f"the spec has no JSON schema for {method} {template} -> {response.status_code}")
-    body = response.json()
+        f"the spec has no JSON schema for {method} {template} -> {status}")
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(
         f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in errors[:10])

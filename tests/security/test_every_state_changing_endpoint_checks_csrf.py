@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from crm_cti.accounts.models import Agent
-from crm_cti.crm.models import Contact
+from crm_cti.accounts.models import Agent, AgentPopSettings
+from crm_cti.crm.models import CompanyLine, Contact, NumberChoice
 from crm_cti.telephony.models import Call, RingOut
 from tests.security.conftest import all_routes
 from tests.support.people import call_make, contact_make
@@ -29,12 +29,19 @@ UNSAFE = {
     "/calls/ringout-from/": ["POST"],
     "/calls/sms/": ["POST"],
     "/calls/pager/": ["POST"],
+    "/calls/<int:call_id>/dismiss/": ["POST"],
+    "/calls/<int:call_id>/contact/": ["POST"],
+    "/calls/<int:call_id>/add-number/": ["POST"],
+    "/settings/": ["POST"],
+    "/settings/team/": ["POST"],
+    "/contacts/company-lines/mark/": ["POST"],
+    "/contacts/company-lines/unmark/": ["POST"],
 }
 CSRF_EXEMPT = {"/webhooks/ringcentral/"}
 READ_ONLY = {
     "/healthz", "/auth/signin/", "/auth/callback/", "/contacts/", "/contacts/<int:contact_id>/",
     "/ops/", "/api/calls/live/", "/", "/calls/", "/calls/export.csv", "/calls/<int:call_id>/",
-    "/calls/<int:call_id>/recording/",
+    "/calls/<int:call_id>/recording/", "/contacts/lookup/", "/contacts/data-quality/",
 }
 
 
@@ -74,7 +81,7 @@ def test_forged_requests_are_refused(agent):
         "phones-TOTAL_FORMS": "1", "phones-INITIAL_FORMS": "0", "phones-0-label": "work",
         "phones-0-number": "+14155550199", "phone": "+14155550199", "label": "work",
         "to": "+14155550199", "from": "+16505550102", "text": "forged", "number": "+16505550199",
-        "next": "/",
+        "next": "/", "contact": str(contact.pk), "company": "Evil Corp", "pop_on": "off",
     }
     for route, methods in UNSAFE.items():
         path = route
@@ -89,10 +96,12 @@ def test_forged_requests_are_refused(agent):
     call.refresh_from_db()
     ringout.refresh_from_db()
     agent.refresh_from_db()
-    assert call.notes == "original" and call.disposition == ""
+    assert call.notes == "original" and call.disposition is None
     assert ringout.finished_at is None
     assert agent.ringout_from_number == ""
     assert not Contact.objects.filter(first_name="Eve").exists()
+    assert not CompanyLine.objects.exists() and not NumberChoice.objects.exists()
+    assert not AgentPopSettings.objects.exists()
     assert Contact.objects.get(pk=contact.pk).first_name == "Ada"
     assert Agent.objects.filter(pk=agent.pk).exists()
     # Still signed in: the forged sign-out did nothing.

@@ -14,7 +14,7 @@ from crm_cti.crm.models import Contact
 from crm_cti.telephony.models import Call, RingOut
 from tests.accounts.signin_helpers import sign_in
 from tests.security.conftest import all_routes
-from tests.support.people import call_make, contact_make
+from tests.support.people import call_make, contact_make, disposition_make
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,9 @@ ID_ROUTES = {
     "/calls/<int:call_id>/",
     "/calls/<int:call_id>/notes/",
     "/calls/<int:call_id>/recording/",
+    "/calls/<int:call_id>/dismiss/",
+    "/calls/<int:call_id>/contact/",
+    "/calls/<int:call_id>/add-number/",
     "/api/ringout/<int:ringout_id>/",
     "/contacts/<int:contact_id>/",
     "/contacts/<int:contact_id>/edit/",
@@ -46,7 +49,7 @@ def owner_with_recording(rc, client):
     record = client_for_agent(owner).list_call_log(with_recording=True, per_page=5)["records"][0]
     call = call_make(
         owner, session_id=record["sessionId"], notes="owner's private notes",
-        disposition="Follow-up",
+        disposition=disposition_make("Follow-up needed"),
         recording={"id": record["recording"]["id"],
                    "content_uri": record["recording"]["contentUri"],
                    "type": "Automatic", "duration": 45},
@@ -73,7 +76,12 @@ def test_another_agent_gets_nothing_by_id(rc, client, owner_with_recording):
         assert response.status_code == 404, path
         assert b"private notes" not in response.content
     assert client.post(f"/calls/{call.pk}/notes/",
-                       {"notes": "overwritten", "disposition": "Sale"}).status_code == 404
+                       {"notes": "overwritten", "disposition": ""}).status_code == 404
+    contact = Contact.objects.create(first_name="Intruder")
+    for action in ("dismiss", "contact", "add-number"):
+        response = client.post(f"/calls/{call.pk}/{action}/", {"contact": contact.pk})
+        assert response.status_code == 404, action
+    assert not contact.phones.exists()
     assert client.delete(f"/api/ringout/{ringout.pk}/").status_code == 404
     # The live list and the history ignore another agent's id for a non-admin.
     live = client.get("/api/calls/live/", {"agent": owner.pk}).json()["calls"]
@@ -85,7 +93,7 @@ def test_another_agent_gets_nothing_by_id(rc, client, owner_with_recording):
     assert _recording_fetches(rc) == fetches_before
     call.refresh_from_db()
     ringout.refresh_from_db()
-    assert (call.notes, call.disposition) == ("owner's private notes", "Follow-up")
+    assert (call.notes, call.disposition.name) == ("owner's private notes", "Follow-up needed")
     assert ringout.finished_at is None
 
 

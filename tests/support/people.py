@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from crm_cti.accounts.models import Agent
-from crm_cti.crm.models import Contact, ContactPhone
+from crm_cti.crm.models import Contact, ContactPhone, Disposition
 from crm_cti.telephony.models import Call
 
 _session_ids = itertools.count(1)
@@ -112,3 +112,11 @@ def eager_tasks():
     yield
     app.conf.task_always_eager = previous
 
+
+
+def disposition_make(name: str, **fields: Any) -> Disposition:
+    """One of the team's dispositions. The migration creates the old fixed list, but a
+    transactional test (the browser's, the integration ones) empties every table after it,
+    so tests make the ones they use."""
+    disposition, _created = Disposition.objects.get_or_create(name=name, defaults=fields)
+    return disposition

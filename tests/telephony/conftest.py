@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
 from django.test import Client
 
@@ -175,6 +176,11 @@ class WebsocketCommunicator(ApplicationCommunicator):
         super().__init__(application, scope)
 
     async def connect(self, timeout: float = 5) -> tuple[bool, int | None]:
+        user = self.scope["user"]
+        if "session" not in self.scope and getattr(user, "is_authenticated", False):
+            # The browser's socket carries its stored session; the consumer closes one whose
+            # session is gone (a sign-out elsewhere).
+            self.scope["session"] = await sync_to_async(signed_in_session)(user)
         await self.send_input({"type": "websocket.connect"})
         message = await self.receive_output(timeout)
         if message["type"] == "websocket.close":
@@ -189,6 +195,18 @@ class WebsocketCommunicator(ApplicationCommunicator):
     async def disconnect(self, code: int = 1000, timeout: float = 5) -> None:
         await self.send_input({"type": "websocket.disconnect", "code": code})
         await self.wait(timeout)
+
+
+def signed_in_session(user: Any) -> Any:
+    """A stored Django session signed in as ``user``, like the one a browser's socket sends."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store["_auth_user_id"] = str(user.pk)
+    store.create()
+    return store
 
 
 from tests.telephony.pipeline import pipeline, pipeline_stack  # noqa: E402,F401 - fixtures

@@ -162,22 +162,8 @@ def test_every_order_of_every_flow_ends_the_same(webhook, agent, flow):
 # --------------------------------------------------------------------------- what is pushed
 
 
-def _signed_in_session(user):
-    """A stored session like the browser's: the consumer closes a socket whose session is
-    gone (a sign-out elsewhere)."""
-    from importlib import import_module
-
-    from django.conf import settings
-
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store["_auth_user_id"] = str(user.pk)
-    store.create()
-    return store
-
-
 async def _socket(user) -> WebsocketCommunicator:
     comm = WebsocketCommunicator(AgentConsumer.as_asgi(), "/ws/agent/", user=user)
-    comm.scope["session"] = await sync_to_async(_signed_in_session)(user)
     connected, code = await comm.connect()
     assert connected, code
     assert (await comm.receive_json_from())["type"] == "snapshot"

@@ -34,8 +34,9 @@ def subscription_body(ctx: Ctx, sub: Subscription) -> dict[str, Any]:
         "eventFilters": list(sub.event_filters),
         "expirationTime": iso(sub.expires_at),
         "expiresIn": max(0, round(sub.expires_at - now())),
-        "deliveryMode": {"transportType": "WebHook", "address": sub.address,
-                         "encryption": False},
+        "deliveryMode": (
+            {"transportType": "WebSocket"} if sub.transport == "WebSocket"
+            else {"transportType": "WebHook", "address": sub.address, "encryption": False}),
     }
     if sub.blacklisted_data:
         body["blacklistedData"] = sub.blacklisted_data
@@ -163,6 +164,9 @@ async def subscription_read(ctx: Ctx) -> Response:
 @operation("PUT", BASE + "/{subscriptionId}")
 async def subscription_update(ctx: Ctx) -> Response:
     sub = _owned(ctx)
+    if sub.transport == "WebSocket":
+        raise invalid_parameter("subscriptionId", sub.id, "WebSocket subscriptions cannot be "
+                                "updated via HTTP interface: send the request on the WebSocket")
     body = await ctx.json()
     if not isinstance(body, dict):
         raise invalid_parameter("body", "", "Request body must be a JSON object")
