@@ -5,11 +5,15 @@ layer, and Celery tasks run by a worker thread inside the web process (eager in
 command-line tools). Setting ``DATABASE_URL`` and ``REDIS_URL`` gives
 *distributed mode*: PostgreSQL, ``channels_redis`` and Celery on Redis.
 Every variable is documented, with its default, in README.md ("Settings").
+
+Sorted by concern, each value set once: core, database, Redis and the channel layer,
+Celery (with the whole beat schedule), telephony, agent pages, RingCentral, security
+(keys, the start-up check, TLS, CSP), logging. The tests use ``tests/settings.py``,
+which gives this module keys through the environment, as a deployment does.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import environ
@@ -23,6 +27,8 @@ env = environ.Env()
 # A .env file is a convenience for people running the processes by hand.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# --- core
+
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -34,15 +40,11 @@ RUN_MODE = "distributed" if DISTRIBUTED else "embedded"
 # Django's debug pages show tracebacks, local variables and settings to whoever meets an
 # error: off unless asked for (``manage.py demo`` asks, for its own processes).
 DEBUG = env.bool("DEBUG", default=False)
-# Embedded mode generates its keys once under var/. Distributed mode must be given them
-# (checked below, after the RingCentral settings), except inside a pytest run: its fixtures
-# hand this process's keys to every server and worker they start (tests/support/stack.py).
-_KEYS_MAY_BE_GENERATED = not DISTRIBUTED or "pytest" in sys.modules
-SECRET_KEY = env.str("SECRET_KEY", default="")
-if not SECRET_KEY and _KEYS_MAY_BE_GENERATED:
-    SECRET_KEY = load_or_create_key(VAR_DIR / "secret_key", kind="django")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+APP_PORT = env.int("APP_PORT", default=8000)
+# Where `manage.py demo` starts the bundled sandbox.
+SANDBOX_PORT = env.int("SANDBOX_PORT", default=8900)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -58,19 +60,23 @@ INSTALLED_APPS = [
     "crm_cti.dashboard",
     "crm_cti.ops",
     "crm_cti.reports",
-    # Only for its management commands (rcsandbox, rcsandbox_call); product code never
-    # imports it.
+    # Only for its management commands (rcsandbox, rcsandbox_call, demo); product code
+    # never imports it.
     "crm_cti.sandbox",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An agent whose RingCentral session died reaches no data page until they sign in again.
+    "crm_cti.accounts.middleware.NeedsSignInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -87,70 +93,19 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # Every page gets `agent` and `needs_signin` (the "sign in again" banner).
+                "crm_cti.accounts.context_processors.agent",
             ],
         },
     },
 ]
 
-DATABASES = {
-    "default": env.db_url_config(DATABASE_URL)
-    if DATABASE_URL
-    else {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "crm_cti.sqlite3")}
-}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The worker thread and the web share the file: wait for locks instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
-    # A file, not memory, so that a server started by the tests can share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_crm_cti.sqlite3")}
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
-    }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": env.str("CHANNELS_PREFIX", default="crm_cti"),
-                # Messages for every socket of one web process share one Redis key, and
-                # channels_redis silently drops group sends past its capacity (default
-                # 100): a web process a second behind at 200 events/s lost pops. Late
-                # beats lost; the 60-second expiry still bounds what waits.
-                "capacity": 10_000,
-            },
-        }
-    }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-# Celery. Embedded mode uses an in-memory broker served by a worker thread inside the web
-# process (crm_cti/embedded.py), so that countdown/eta stay delayed as in production.
-# Outside the web process (manage.py commands, tests) embedded tasks run eagerly.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_IGNORE_RESULT = True
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TIMEZONE = "UTC"
-
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+LOGIN_URL = "/auth/signin/"
+LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -169,98 +124,148 @@ STORAGES = {
 # Serve static files from the app directories without collectstatic in development.
 WHITENOISE_USE_FINDERS = True
 
-LOGIN_URL = "/auth/signin/"
-LOGIN_REDIRECT_URL = "/"
+# --- database
 
-# Security. Served over TLS (distributed mode behind a proxy) these harden cookies and HSTS.
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Plain HTTP is assumed only where nobody else can connect: embedded mode answering loopback
-# host names (a local trial, runserver). Distributed mode, or any other host, means TLS.
-_LOOPBACK_ONLY = set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "[::1]"}
-_TLS_DEFAULT = not DEBUG and (DISTRIBUTED or not _LOOPBACK_ONLY)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_TLS_DEFAULT)
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_TLS_DEFAULT)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_TLS_DEFAULT)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _TLS_DEFAULT else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = _TLS_DEFAULT
-SECURE_HSTS_PRELOAD = _TLS_DEFAULT
-# Error reports (the DEBUG page, mails to ADMINS) mask every credential: Django's own filter
-# misses RC_JWT, passwords inside DATABASE_URL/REDIS_URL and secrets in local variables.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "crm_cti.dashboard.error_reports.CredentialMaskingFilter"
-DEFAULT_EXCEPTION_REPORTER = "crm_cti.dashboard.error_reports.CredentialMaskingReporter"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_HTTPONLY = True
-# The webhook and /healthz must stay reachable over plain HTTP from a local load balancer.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL through a connection pool per process instead of persistent connections.
+# Under ASGI every request runs in a thread of its own, so CONN_MAX_AGE connections are
+# never reused: they pile up until PostgreSQL refuses clients ("too many clients already")
+# at a few dozen webhooks a second. Django's psycopg pool takes each connection back after
+# the request or task. DB_POOL_MAX_SIZE=0 goes back to plain connections (DB_CONN_MAX_AGE).
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=8)
+# How long a request waits for a pooled PostgreSQL connection before failing.
+DB_POOL_TIMEOUT_SECONDS = env.float("DB_POOL_TIMEOUT_SECONDS", default=2.0)
 
-# RingCentral. The defaults point at the bundled sandbox (python manage.py rcsandbox).
-RC_SERVER_URL = env.str("RC_SERVER_URL", default="http://127.0.0.1:8900").rstrip("/")
-RC_CLIENT_ID = env.str("RC_CLIENT_ID", default="crm-cti-demo-client")
-RC_CLIENT_SECRET = env.str("RC_CLIENT_SECRET", default="crm-cti-demo-secret")
-# The RingCentral account whose users may sign in (their extension's account.id); anyone
-# else's sign-in is refused. Required when DEBUG is off (the demo sets the sandbox's).
-RC_ACCOUNT_ID = env.str("RC_ACCOUNT_ID", default="")
-# Hosts serving the bundled sandbox over plain HTTP besides loopback (docker-compose's
-# "sandbox" service); the demo client credentials only work against the sandbox.
-RC_SANDBOX_HOSTS = env.list("RC_SANDBOX_HOSTS", default=[])
-# Where the browser is sent to sign in, when it reaches the platform at another address than
-# the servers do (docker-compose: the browser uses localhost:8900, web uses sandbox:8900).
-# Empty: RC_SERVER_URL's /restapi/oauth/authorize.
-RC_AUTHORIZE_URL = env.str("RC_AUTHORIZE_URL", default="")
-# Who administers crm_cti besides extensions with RingCentral's admin permission
-# (permissions.admin.enabled): extension ids or numbers, and RingCentral role ids.
-CRM_ADMIN_EXTENSIONS = env.list("CRM_ADMIN_EXTENSIONS", default=[])
-CRM_ADMIN_ROLE_IDS = env.list("CRM_ADMIN_ROLE_IDS", default=[])
-APP_PORT = env.int("APP_PORT", default=8000)
-# Where `manage.py demo` starts the bundled sandbox.
-SANDBOX_PORT = env.int("SANDBOX_PORT", default=8900)
-RC_REDIRECT_URI = env.str(
-    "RC_REDIRECT_URI", default=f"http://127.0.0.1:{APP_PORT}/auth/callback/"
-)
-RC_JWT = env.str("RC_JWT", default="")
-RC_TIMEOUT_SECONDS = env.float("RC_TIMEOUT_SECONDS", default=10.0)
-WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default=f"http://127.0.0.1:{APP_PORT}").rstrip("/")
-TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
-if not TOKEN_ENCRYPTION_KEY and _KEYS_MAY_BE_GENERATED:
-    TOKEN_ENCRYPTION_KEY = load_or_create_key(VAR_DIR / "token_key", kind="fernet")
-_problems = deployment_problems(
-    distributed=DISTRIBUTED and "pytest" not in sys.modules,
-    debug=DEBUG,
-    secret_key=SECRET_KEY,
-    token_encryption_key=TOKEN_ENCRYPTION_KEY,
-    account_id=RC_ACCOUNT_ID,
-    server_url=RC_SERVER_URL,
-    client_id=RC_CLIENT_ID,
-    client_secret=RC_CLIENT_SECRET,
-    sandbox_hosts=RC_SANDBOX_HOSTS,
-)
-if _problems:
-    raise ImproperlyConfigured("crm_cti refuses to start:\n- " + "\n- ".join(_problems))
-PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
-
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "urllib3": {"level": "WARNING"},
-        "httpx": {"level": "WARNING"},
-    },
+DATABASES = {
+    "default": env.db_url_config(DATABASE_URL)
+    if DATABASE_URL
+    else {"ENGINE": "django.db.backends.sqlite3", "NAME": str(VAR_DIR / "crm_cti.sqlite3")}
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The worker thread and the web share the file: wait for locks instead of failing.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    # A file, not memory, so that a server started by the tests can share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_crm_cti.sqlite3")}
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        # Short: with PostgreSQL down the webhook must answer 503 within the platform's
+        # ~3 s (so it redelivers), not hang for the whole wait (tests/resilience).
+        "timeout": DB_POOL_TIMEOUT_SECONDS,
+    }
 
-# --- Periodic work (Celery beat; embedded mode runs beat in a thread of the web process).
-# Each domain adds its entries to this dict below.
+# --- Redis, channel layer
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py 8 reads with a 5 s socket timeout by default, exactly
+                        # channels_redis's 5 s BZPOPMIN: an idle /ws/agent/ consumer then
+                        # dies now and then with "Timeout reading". Keep the read timeout
+                        # above the blocking pop; a dead Redis still fails fast (RST).
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                        # redis-py 8's asyncio pool refuses connections past 100 instead of
+                        # waiting: with 500 websockets connecting or closing at once, most
+                        # group_add/group_discard calls failed.
+                        "max_connections": 1000,
+                    }
+                ],
+                "prefix": env.str("CHANNELS_PREFIX", default="crm_cti"),
+                # Messages for every socket of one web process share one Redis key, and
+                # channels_redis silently drops group sends past its capacity (default
+                # 100): a web process a second behind at 200 events/s lost pops. Late
+                # beats lost; the 60-second expiry still bounds what waits.
+                "capacity": 10_000,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Celery
+
+# Embedded mode uses an in-memory broker served by a worker thread inside the web process
+# (crm_cti/embedded.py), so that countdown/eta stay delayed as in production. Outside the
+# web process (manage.py commands, tests) embedded tasks run eagerly.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = REDIS_URL or None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+# The Celery queue this deployment's processes use (the ops page shows its depth): two
+# deployments (or test stacks) can share one Redis without taking each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+if not REDIS_URL:
+    # Embedded mode: the in-process worker polls its in-memory broker, every second by
+    # default, which would delay every pop by up to a second.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
+# Celery's result backend is created per thread unless marked thread-safe, and the web runs
+# every request in a new thread: each webhook built a Redis result backend (and its
+# connection pool) just to enqueue a task. redis-py clients are thread-safe: share one.
+CELERY_RESULT_BACKEND_THREAD_SAFE = True
+# Worker tasks wait on PostgreSQL and Redis most of the time: threads overlap those waits
+# in one process, where prefork children each idle on them (bench: worker CPU per event
+# 20.7 -> 14.7 ms, p50 event-to-pop at 30 ev/s 166 -> 36 ms, RSS 277 -> 109 MiB).
+CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL", default="threads")
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=4)
+
+# Periodic work (Celery beat; embedded mode runs beat in a thread of the web process).
+# How often beat checks the webhook subscriptions (renew, recreate).
+SUBSCRIPTION_CHECK_INTERVAL_SECONDS = env.int("SUBSCRIPTION_CHECK_INTERVAL_SECONDS", default=3600)
+# Reconciliation from active calls (RECONCILE_GRACE_SECONDS below says what it ends).
+RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=180)
+# How often beat re-enqueues events stored but never processed (broker down, worker killed);
+# RingOuts whose polling lived only in a lost broker are picked up at the same pace.
+EVENT_SWEEP_INTERVAL_SECONDS = env.float("EVENT_SWEEP_INTERVAL_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "ops-worker-heartbeat": {"task": "ops.worker_heartbeat", "schedule": 60.0},
+    "telephony-subscriptions-maintain": {
+        "task": "telephony.subscriptions_maintain",
+        "schedule": float(SUBSCRIPTION_CHECK_INTERVAL_SECONDS),
+    },
+    "telephony-reconcile": {
+        "task": "telephony.reconcile_all",
+        "schedule": float(RECONCILE_INTERVAL_SECONDS),
+    },
+    "telephony-events-sweep": {
+        "task": "telephony.events_sweep",
+        "schedule": EVENT_SWEEP_INTERVAL_SECONDS,
+    },
+    "telephony-events-prune": {"task": "telephony.events_prune", "schedule": 3600.0},
+    "telephony-ringouts-sweep": {
+        "task": "telephony.ringouts_sweep",
+        "schedule": EVENT_SWEEP_INTERVAL_SECONDS,
+    },
+    # Contact imports that lost their task (CONTACT_IMPORT_SWEEP_AFTER_SECONDS below).
+    "crm-contact-imports-sweep": {"task": "crm.contact_imports_sweep", "schedule": 60.0},
 }
 
-# --- Telephony: webhook, call tracker, enrichment, RingOut (crm_cti/telephony) ---
+# --- telephony
+
+# Webhook, call tracker, enrichment, RingOut (crm_cti/telephony).
 # Webhook bodies above this size get 413 before parsing (a presence event is ~2 KB).
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=256 * 1024)
 # A delivery whose envelope timestamp is older than this, or ahead of our clock by more than
@@ -270,7 +275,6 @@ WEBHOOK_MAX_CLOCK_SKEW_SECONDS = env.int("WEBHOOK_MAX_CLOCK_SKEW_SECONDS", defau
 # Lifetime asked for new webhook subscriptions, and how early before expiry they are renewed.
 SUBSCRIPTION_EXPIRES_IN = env.int("SUBSCRIPTION_EXPIRES_IN", default=7 * 24 * 3600)
 SUBSCRIPTION_RENEW_BEFORE_SECONDS = env.int("SUBSCRIPTION_RENEW_BEFORE_SECONDS", default=24 * 3600)
-SUBSCRIPTION_CHECK_INTERVAL_SECONDS = env.int("SUBSCRIPTION_CHECK_INTERVAL_SECONDS", default=3600)
 # Create a per-extension subscription when an agent signs in (unless an account one exists).
 SUBSCRIBE_ON_SIGNIN = env.bool("SUBSCRIBE_ON_SIGNIN", default=True)
 # Account mode from the configuration: beat keeps one account-level subscription (with the
@@ -286,8 +290,7 @@ ACTIVE_CALLS_DELAY_SECONDS = env.int("ACTIVE_CALLS_DELAY_SECONDS", default=5)
 CALL_LOG_DELAY_SECONDS = env.int("CALL_LOG_DELAY_SECONDS", default=15)
 CALL_LOG_RETRY_SECONDS = env.int("CALL_LOG_RETRY_SECONDS", default=20)
 CALL_LOG_MAX_ATTEMPTS = env.int("CALL_LOG_MAX_ATTEMPTS", default=8)
-# Reconciliation from active calls; a live call silent this long and absent there is ended.
-RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=180)
+# A live call silent this long and absent from active calls is ended by reconciliation.
 RECONCILE_GRACE_SECONDS = env.int("RECONCILE_GRACE_SECONDS", default=30)
 # A NoCall for a call that only rang, without terminationType "final", counts as missed only
 # after this long with no newer Ringing/CallConnected (several devices ringing send such a
@@ -306,64 +309,11 @@ EVENT_SWEEP_AFTER_SECONDS = env.int("EVENT_SWEEP_AFTER_SECONDS", default=30)
 EVENT_MAX_ATTEMPTS = max(env.int("EVENT_MAX_ATTEMPTS", default=5), 1)
 # Raw webhook events are kept this long after they were applied (debugging, audits).
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=7)
-# The Celery queue this deployment's processes use: two deployments (or test stacks) can
-# share one Redis without taking each other's tasks.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
-# Embedded mode: the in-process worker polls its in-memory broker, every second by default,
-# which would delay every pop by up to a second.
-if not REDIS_URL:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
-CELERY_BEAT_SCHEDULE.update(
-    {
-        "telephony-subscriptions-maintain": {
-            "task": "telephony.subscriptions_maintain",
-            "schedule": float(SUBSCRIPTION_CHECK_INTERVAL_SECONDS),
-        },
-        "telephony-reconcile": {
-            "task": "telephony.reconcile_all",
-            "schedule": float(RECONCILE_INTERVAL_SECONDS),
-        },
-        "telephony-events-sweep": {"task": "telephony.events_sweep", "schedule": 30.0},
-        "telephony-events-prune": {"task": "telephony.events_prune", "schedule": 3600.0},
-    }
-)
 
-# --- RingCentral client and sign-in (crm_cti/ringcentral, crm_cti/accounts) ---
-# Retries of idempotent RingCentral requests (GET/PUT/DELETE) on 5xx and connection errors.
-RC_MAX_RETRIES = env.int("RC_MAX_RETRIES", default=2)
-# First retry delay; doubles per attempt (with jitter); no retry waits more than 8 s.
-RC_RETRY_BACKOFF_SECONDS = env.float("RC_RETRY_BACKOFF_SECONDS", default=0.5)
-# Refresh an access token this long before it expires (at most a tenth of its lifetime).
-RC_TOKEN_REFRESH_MARGIN_SECONDS = env.int("RC_TOKEN_REFRESH_MARGIN_SECONDS", default=120)
-# A sign-in started but not finished (state + PKCE verifier in the session) expires after this.
-RC_SIGNIN_MAX_AGE_SECONDS = env.int("RC_SIGNIN_MAX_AGE_SECONDS", default=600)
-# Every page gets `agent` and `needs_signin` (the "sign in again" banner).
-TEMPLATES[0]["OPTIONS"]["context_processors"].append(
-    "crm_cti.accounts.context_processors.agent"
-)
-# An agent whose RingCentral session died reaches no data page until they sign in again.
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
-    "crm_cti.accounts.middleware.NeedsSignInMiddleware",
-)
+# --- agent pages
 
-# --- Reliability and security (tests/resilience, tests/security) ---
-# How often beat re-enqueues events stored but never processed (broker down, worker killed).
-EVENT_SWEEP_INTERVAL_SECONDS = env.float("EVENT_SWEEP_INTERVAL_SECONDS", default=30.0)
-CELERY_BEAT_SCHEDULE["telephony-events-sweep"]["schedule"] = EVENT_SWEEP_INTERVAL_SECONDS
-# RingOuts whose polling lived only in a lost broker are picked up at the same pace.
-CELERY_BEAT_SCHEDULE["telephony-ringouts-sweep"] = {
-    "task": "telephony.ringouts_sweep", "schedule": EVENT_SWEEP_INTERVAL_SECONDS,
-}
-
-# --- Agent pages (crm_cti/dashboard, crm_cti/crm, crm_cti/ops) ---
-# The Celery queue web and workers use (the ops page shows its depth); test stacks running
-# side by side on one Redis each take their own.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
-# Embedded mode: the in-process worker polls its in-memory broker, every second by default,
-# which would delay every pop by up to a second.
-if not REDIS_URL:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"polling_interval": 0.1}
+# crm_cti/dashboard, crm_cti/crm, crm_cti/ops.
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
 # Visiting the call history queues an incremental call-log import at most this often per agent.
 CALLLOG_REFRESH_SECONDS = env.int("CALLLOG_REFRESH_SECONDS", default=300)
 # Recordings one user may be streaming at once (a player seeking opens a new request and
@@ -374,22 +324,90 @@ RECORDING_MAX_STREAMS_PER_USER = env.int("RECORDING_MAX_STREAMS_PER_USER", defau
 # that was started this many times without finishing is marked failed instead.
 CONTACT_IMPORT_SWEEP_AFTER_SECONDS = env.int("CONTACT_IMPORT_SWEEP_AFTER_SECONDS", default=120)
 CONTACT_IMPORT_MAX_ATTEMPTS = env.int("CONTACT_IMPORT_MAX_ATTEMPTS", default=5)
-CELERY_BEAT_SCHEDULE["crm-contact-imports-sweep"] = {
-    "task": "crm.contact_imports_sweep",
-    "schedule": 60.0,
-}
-if REDIS_URL:
-    # redis-py 8 reads with a 5 s socket timeout by default, exactly channels_redis's 5 s
-    # BZPOPMIN: an idle /ws/agent/ consumer then dies now and then with "Timeout reading".
-    # Keep the read timeout above the blocking pop; a dead Redis still fails fast (RST).
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
-        {"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 5}
-    ]
-# requests-oauthlib and oauthlib log token responses, "Adding token ..." and Authorization
-# headers at DEBUG: with LOG_LEVEL=DEBUG every token would land in the log. Keep them quiet.
-LOGGING["loggers"].update(
-    {"requests_oauthlib": {"level": "WARNING"}, "oauthlib": {"level": "WARNING"}}
+
+# --- RingCentral
+
+# The client and sign-in (crm_cti/ringcentral, crm_cti/accounts). The defaults point at the
+# bundled sandbox (python manage.py rcsandbox).
+RC_SERVER_URL = env.str("RC_SERVER_URL", default="http://127.0.0.1:8900").rstrip("/")
+RC_CLIENT_ID = env.str("RC_CLIENT_ID", default="crm-cti-demo-client")
+RC_CLIENT_SECRET = env.str("RC_CLIENT_SECRET", default="crm-cti-demo-secret")
+# The RingCentral account whose users may sign in (their extension's account.id); anyone
+# else's sign-in is refused. Required when DEBUG is off (the demo sets the sandbox's).
+RC_ACCOUNT_ID = env.str("RC_ACCOUNT_ID", default="")
+# Hosts serving the bundled sandbox over plain HTTP besides loopback (docker-compose's
+# "sandbox" service); the demo client credentials only work against the sandbox.
+RC_SANDBOX_HOSTS = env.list("RC_SANDBOX_HOSTS", default=[])
+# Where the browser is sent to sign in, when it reaches the platform at another address than
+# the servers do (docker-compose: the browser uses localhost:8900, web uses sandbox:8900).
+# Empty: RC_SERVER_URL's /restapi/oauth/authorize.
+RC_AUTHORIZE_URL = env.str("RC_AUTHORIZE_URL", default="")
+RC_REDIRECT_URI = env.str(
+    "RC_REDIRECT_URI", default=f"http://127.0.0.1:{APP_PORT}/auth/callback/"
 )
+WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default=f"http://127.0.0.1:{APP_PORT}").rstrip("/")
+RC_JWT = env.str("RC_JWT", default="")
+# Who administers crm_cti besides extensions with RingCentral's admin permission
+# (permissions.admin.enabled): extension ids or numbers, and RingCentral role ids.
+CRM_ADMIN_EXTENSIONS = env.list("CRM_ADMIN_EXTENSIONS", default=[])
+CRM_ADMIN_ROLE_IDS = env.list("CRM_ADMIN_ROLE_IDS", default=[])
+RC_TIMEOUT_SECONDS = env.float("RC_TIMEOUT_SECONDS", default=10.0)
+# Retries of idempotent RingCentral requests (GET/PUT/DELETE) on 5xx and connection errors.
+RC_MAX_RETRIES = env.int("RC_MAX_RETRIES", default=2)
+# First retry delay; doubles per attempt (with jitter); no retry waits more than 8 s.
+RC_RETRY_BACKOFF_SECONDS = env.float("RC_RETRY_BACKOFF_SECONDS", default=0.5)
+# Refresh an access token this long before it expires (at most a tenth of its lifetime).
+RC_TOKEN_REFRESH_MARGIN_SECONDS = env.int("RC_TOKEN_REFRESH_MARGIN_SECONDS", default=120)
+# A sign-in started but not finished (state + PKCE verifier in the session) expires after this.
+RC_SIGNIN_MAX_AGE_SECONDS = env.int("RC_SIGNIN_MAX_AGE_SECONDS", default=600)
+
+# --- security
+
+# Embedded mode generates its keys once under var/. Distributed mode must be given them:
+# a key generated per process would sign sessions no other web process accepts and encrypt
+# tokens the worker cannot read (checked just below).
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY and not DISTRIBUTED:
+    SECRET_KEY = load_or_create_key(VAR_DIR / "secret_key", kind="django")
+TOKEN_ENCRYPTION_KEY = env.str("TOKEN_ENCRYPTION_KEY", default="")
+if not TOKEN_ENCRYPTION_KEY and not DISTRIBUTED:
+    TOKEN_ENCRYPTION_KEY = load_or_create_key(VAR_DIR / "token_key", kind="fernet")
+_problems = deployment_problems(
+    distributed=DISTRIBUTED,
+    debug=DEBUG,
+    secret_key=SECRET_KEY,
+    token_encryption_key=TOKEN_ENCRYPTION_KEY,
+    account_id=RC_ACCOUNT_ID,
+    server_url=RC_SERVER_URL,
+    client_id=RC_CLIENT_ID,
+    client_secret=RC_CLIENT_SECRET,
+    sandbox_hosts=RC_SANDBOX_HOSTS,
+)
+if _problems:
+    raise ImproperlyConfigured("crm_cti refuses to start:\n- " + "\n- ".join(_problems))
+
+# Served over TLS (distributed mode behind a proxy) these harden cookies and HSTS.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Plain HTTP is assumed only where nobody else can connect: embedded mode answering loopback
+# host names (a local trial, runserver). Distributed mode, or any other host, means TLS.
+_LOOPBACK_ONLY = set(ALLOWED_HOSTS) <= {"127.0.0.1", "localhost", "[::1]"}
+_TLS_DEFAULT = not DEBUG and (DISTRIBUTED or not _LOOPBACK_ONLY)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_TLS_DEFAULT)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=_TLS_DEFAULT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=_TLS_DEFAULT)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _TLS_DEFAULT else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _TLS_DEFAULT
+SECURE_HSTS_PRELOAD = _TLS_DEFAULT
+# The webhook and /healthz must stay reachable over plain HTTP from a local load balancer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^webhooks/"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Error reports (the DEBUG page, mails to ADMINS) mask every credential: Django's own filter
+# misses RC_JWT, passwords inside DATABASE_URL/REDIS_URL and secrets in local variables.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "crm_cti.dashboard.error_reports.CredentialMaskingFilter"
+DEFAULT_EXCEPTION_REPORTER = "crm_cti.dashboard.error_reports.CredentialMaskingReporter"
 # Content-Security-Policy (django-csp): only our own scripts, styles and sockets; forms post
 # to us, and the sign-in form's redirect goes on to RingCentral's authorize page; no framing.
 # The templates carry no inline script or style (static/js, static/css only).
@@ -408,37 +426,24 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
-                  "csp.middleware.CSPMiddleware")
 
-# --- Performance (bench/, README "Performance") ---
-# PostgreSQL through a connection pool per process instead of persistent connections.
-# Under ASGI every request runs in a thread of its own, so CONN_MAX_AGE connections are
-# never reused: they pile up until PostgreSQL refuses clients ("too many clients already")
-# at a few dozen webhooks a second. Django's psycopg pool takes each connection back after
-# the request or task. DB_POOL_MAX_SIZE=0 goes back to plain connections (DB_CONN_MAX_AGE).
-DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=8)
-# How long a request waits for a pooled PostgreSQL connection before failing.
-DB_POOL_TIMEOUT_SECONDS = env.float("DB_POOL_TIMEOUT_SECONDS", default=2.0)
-if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 1,
-        "max_size": DB_POOL_MAX_SIZE,
-        # Short: with PostgreSQL down the webhook must answer 503 within the platform's
-        # ~3 s (so it redelivers), not hang for the whole wait (tests/resilience).
-        "timeout": DB_POOL_TIMEOUT_SECONDS,
-    }
-# Celery's result backend is created per thread unless marked thread-safe, and the web runs
-# every request in a new thread: each webhook built a Redis result backend (and its
-# connection pool) just to enqueue a task. redis-py clients are thread-safe: share one.
-CELERY_RESULT_BACKEND_THREAD_SAFE = True
-# Worker tasks wait on PostgreSQL and Redis most of the time: threads overlap those waits
-# in one process, where prefork children each idle on them (bench: worker CPU per event
-# 20.7 -> 14.7 ms, p50 event-to-pop at 30 ev/s 166 -> 36 ms, RSS 277 -> 109 MiB).
-CELERY_WORKER_POOL = env.str("CELERY_WORKER_POOL", default="threads")
-CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=4)
-if REDIS_URL and isinstance(CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0], dict):
-    # redis-py 8's asyncio pool refuses connections past 100 instead of waiting: with 500
-    # websockets connecting or closing at once, most group_add/group_discard calls failed.
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0].setdefault("max_connections", 1000)
+# --- logging
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "urllib3": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        # requests-oauthlib and oauthlib log token responses, "Adding token ..." and
+        # Authorization headers at DEBUG: with LOG_LEVEL=DEBUG every token would land in
+        # the log. Keep them quiet.
+        "requests_oauthlib": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
+    },
+}

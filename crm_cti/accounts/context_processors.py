@@ -6,11 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from crm_cti.accounts.access import agent_for
+
 
 def agent(request: HttpRequest) -> dict[str, Any]:
-    user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"agent": None, "needs_signin": False}
-    # RelatedObjectDoesNotExist is an AttributeError: a user without an Agent (a local admin).
-    current = getattr(user, "agent", None)
+    current = agent_for(getattr(request, "user", None))
     return {"agent": current, "needs_signin": bool(current and current.needs_signin)}

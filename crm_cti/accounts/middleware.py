@@ -15,6 +15,9 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
+from crm_cti.accounts.access import agent_for
+from crm_cti.accounts.refusals import SESSION_ENDED
+
 # Paths that serve no agent data: sign-in itself, static files, probes and the webhook.
 OPEN_PREFIXES = ("/auth/", "/static/", "/healthz", "/webhooks/", "/favicon")
 
@@ -24,14 +27,8 @@ class NeedsSignInMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and not request.path.startswith(OPEN_PREFIXES)
-        ):
-            # RelatedObjectDoesNotExist is an AttributeError: a local admin has no Agent.
-            agent = getattr(user, "agent", None)
+        if not request.path.startswith(OPEN_PREFIXES):
+            agent = agent_for(getattr(request, "user", None))
             if agent is not None and agent.needs_signin:
                 return self._send_to_signin(request)
         return self.get_response(request)
@@ -41,12 +38,9 @@ class NeedsSignInMiddleware:
         logout(request)
         if request.path.startswith("/api/"):
             return JsonResponse(
-                {"error": "needs_signin", "message": "Sign in with RingCentral again."},
+                {"error": "needs_signin", "message": SESSION_ENDED},
                 status=401,
             )
-        messages.warning(
-            request,
-            "Your RingCentral session has ended: sign in again to see your calls.",
-        )
+        messages.warning(request, SESSION_ENDED)
         query = urlencode({"next": request.get_full_path()})
         return HttpResponseRedirect(f"{settings.LOGIN_URL}?{query}")

@@ -21,6 +21,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm_cti.accounts.access import agent_for
+from crm_cti.accounts.refusals import refusal_for
 from crm_cti.accounts.services import SignInRefused, agent_sign_out, signin_complete
 from crm_cti.ringcentral.errors import (
     BadRequest,
@@ -73,7 +75,7 @@ def _error_page(
 @require_GET
 def signin(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, request.GET.get("next"))
-    agent = getattr(request.user, "agent", None) if request.user.is_authenticated else None
+    agent = agent_for(request.user)
     if agent is not None and not agent.needs_signin:
         return redirect(next_url)
     return render(request, "accounts/signin.html", {"next": next_url})
@@ -132,6 +134,15 @@ _REFUSED_HINTS = {
 }
 
 
+# The page's title per kind of refusal; its words are crm_cti.accounts.refusals'.
+_PLATFORM_TITLES: dict[type[RingCentralError], str] = {
+    RateLimited: "RingCentral is busy",
+    PlatformUnavailable: "RingCentral cannot be reached",
+    ServerError: "RingCentral cannot be reached",
+    PermissionDenied: "Missing RingCentral permission",
+}
+
+
 @require_GET
 def signin_callback(request: HttpRequest) -> HttpResponse:
     entry = _pop_pending(request, request.GET.get("state", ""))
@@ -180,36 +191,8 @@ def signin_callback(request: HttpRequest) -> HttpResponse:
             status=403,
             next_url=next_url,
         )
-    except RateLimited as exc:
-        return _error_page(
-            request,
-            title="RingCentral is busy",
-            message=f"RingCentral asked us to slow down. Try again in {exc.retry_after:.0f} "
-            "seconds.",
-            status=503,
-            next_url=next_url,
-        )
-    except (PlatformUnavailable, ServerError) as exc:
-        logger.warning("sign-in: RingCentral unavailable: %s", exc)
-        return _error_page(
-            request,
-            title="RingCentral cannot be reached",
-            message="We could not reach RingCentral to finish signing you in. Nothing was "
-            "saved.",
-            detail=exc.message,
-            status=502,
-            next_url=next_url,
-        )
-    except PermissionDenied as exc:
-        return _error_page(
-            request,
-            title="Missing RingCentral permission",
-            message="Your RingCentral user or this app lacks a permission crm_cti needs.",
-            detail=exc.permission_name or exc.message,
-            status=403,
-            next_url=next_url,
-        )
     except (BadRequest, NeedsSignIn) as exc:
+        # At the callback these say the code itself was refused, not that a session ended.
         return _error_page(
             request,
             title="This sign-in has expired",
@@ -220,12 +203,19 @@ def signin_callback(request: HttpRequest) -> HttpResponse:
             next_url=next_url,
         )
     except RingCentralError as exc:
+        detail = ""
+        if isinstance(exc, PlatformUnavailable | ServerError):
+            logger.warning("sign-in: RingCentral unavailable: %s", exc)
+            detail = exc.message
+        elif isinstance(exc, PermissionDenied):
+            detail = exc.permission_name
+        refusal = refusal_for(exc)
         return _error_page(
             request,
-            title="Sign-in failed",
-            message="RingCentral answered with an error. Nothing was saved.",
-            detail=exc.message,
-            status=502,
+            title=_PLATFORM_TITLES.get(type(exc), "Sign-in failed"),
+            message=f"{refusal.message} Nothing was saved.",
+            detail=detail,
+            status=refusal.status,
             next_url=next_url,
         )
     login(request, agent.user, backend="django.contrib.auth.backends.ModelBackend")
@@ -236,7 +226,7 @@ def signin_callback(request: HttpRequest) -> HttpResponse:
 def signout(request: HttpRequest) -> HttpResponse:
     """Sign out everywhere: the token is revoked and every session and socket of the user
     ends, in every browser (``agent_sign_out``)."""
-    agent = getattr(request.user, "agent", None) if request.user.is_authenticated else None
+    agent = agent_for(request.user)
     if agent is not None:
         agent_sign_out(agent=agent)
     logout(request)

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from crm_cti.accounts.access import agent_for, is_admin
 from crm_cti.crm.forms import (
     SEARCH_MAX_CHARS,
     ContactForm,
@@ -27,7 +28,7 @@ from crm_cti.crm.services import (
     contact_create,
     contact_update,
 )
-from crm_cti.dashboard.access import agent_for, calls_visible_to, is_admin
+from crm_cti.dashboard.selectors import calls_visible_to
 
 CONTACTS_PER_PAGE = 50
 TIMELINE_LIMIT = 100

@@ -1,8 +1,10 @@
 """JSON API for the agent's browser (mounted at ``/api/``).
 
 ``GET calls/live/`` the signed-in agent's live calls (the same call objects as the
-websocket); ``POST ringout/`` ``{"to", "from"}`` places a RingOut; ``DELETE ringout/<id>/``
-cancels it. (Recordings are streamed by the dashboard at ``/calls/<id>/recording/``.)
+websocket; ``?agent=`` as the websocket takes it, under the same rule,
+``crm_cti.accounts.access.watch_target``); ``POST ringout/`` ``{"to", "from"}`` places a
+RingOut; ``DELETE ringout/<id>/`` cancels it. (Recordings are streamed by the dashboard at
+``/calls/<id>/recording/``.)
 """
 
 from __future__ import annotations
@@ -14,15 +16,9 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm_cti.dashboard.access import agent_for, is_admin
-from crm_cti.ringcentral.errors import (
-    BadRequest,
-    NeedsSignIn,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    RingCentralError,
-)
+from crm_cti.accounts.access import SIGN_IN, WatchRefused, agent_for, watch_target
+from crm_cti.accounts.refusals import refusal_for
+from crm_cti.ringcentral.errors import RingCentralError
 from crm_cti.telephony.models import RingOut
 from crm_cti.telephony.selectors import calls_live
 from crm_cti.telephony.serializers import call_to_dict
@@ -30,45 +26,41 @@ from crm_cti.telephony.services import ringout as ringouts
 
 logger = logging.getLogger(__name__)
 
+SIGNIN_URL = "/auth/signin/"
+
 
 def _error(status: int, message: str, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
 
 
 def _platform_error(exc: RingCentralError) -> JsonResponse:
-    """Translate a RingCentral error into a status and a message a person can act on."""
-    if isinstance(exc, NeedsSignIn):
-        return _error(401, "Sign in with RingCentral again.", signin_url="/auth/signin/")
-    if isinstance(exc, RateLimited):
-        response = _error(429, "RingCentral asks us to slow down; try again shortly.")
-        response["Retry-After"] = str(int(exc.retry_after) + 1)
-        return response
-    if isinstance(exc, PermissionDenied):
-        return _error(403, exc.message)
-    if isinstance(exc, BadRequest | NotFound):
-        return _error(400, exc.message)
-    return _error(502, "RingCentral is not answering; try again.")
+    """A RingCentral refusal as the JSON every door of the API answers with."""
+    refusal = refusal_for(exc)
+    extra = {"signin_url": SIGNIN_URL} if refusal.sign_in else {}
+    response = _error(refusal.status, refusal.message, **extra)
+    if refusal.retry_after is not None:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 def _signed_in(request: HttpRequest) -> JsonResponse | None:
     if not request.user.is_authenticated:
-        return _error(401, "Sign in first.", signin_url="/auth/signin/")
+        return _error(401, "Sign in first.", signin_url=SIGNIN_URL)
     return None
 
 
 @require_GET
 def calls_live_view(request: HttpRequest) -> JsonResponse:
-    if (denied := _signed_in(request)) is not None:
-        return denied
-    requested = request.GET.get("agent", "")
-    if requested and is_admin(request.user):
-        agent_id = None if requested == "all" else int(requested) if requested.isdigit() else -1
-    else:
-        agent = agent_for(request.user)
-        if agent is None:
-            return _error(403, "Only agents have live calls.")
-        agent_id = agent.pk
-    return JsonResponse({"calls": [call_to_dict(c) for c in calls_live(agent_id=agent_id)]})
+    """The live calls the socket would snapshot for the same ``?agent=``, or its refusal:
+    401 where the socket closes with 4401, 403 where it closes with 4403."""
+    try:
+        watch = watch_target(user=request.user, requested=request.GET.get("agent", ""))
+    except WatchRefused as refused:
+        if refused.reason == SIGN_IN:
+            return _error(401, "Sign in first.", signin_url=SIGNIN_URL)
+        return _error(403, "You may not watch these calls.")
+    calls = calls_live(agent_id=watch.agent_id)
+    return JsonResponse({"calls": [call_to_dict(c) for c in calls]})
 
 
 def _body(request: HttpRequest) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 On connect the consumer sends ``{"type": "snapshot", "calls": [...]}`` with the agent's live
 calls, then ``{"type": "call", "call": {...}}`` for every change and ``{"type": "ringout",
-"ringout": {...}}`` for RingOut status. Anonymous users and agents who must sign in with
-RingCentral again are closed with 4401, users who are neither agents nor admins with 4403.
-An admin may watch another agent (``?agent=<id>``) or everyone (``?agent=all``).
+"ringout": {...}}`` for RingOut status. Whom a socket may watch (``?agent=<id>`` or
+``?agent=all`` for an admin) is ``crm_cti.accounts.access.watch_target``, the rule the API
+and the pages use: refused for want of a session it closes with 4401, refused otherwise
+(another agent's id, an unknown one) with 4403.
 
 Every socket also joins its user's group (``crm_cti.accounts.sessions.user_group_name``):
 sign-out, a dead RingCentral session or a deactivation sends ``session.end`` there, and the
@@ -20,36 +21,21 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from crm_cti.accounts.access import SIGN_IN, Watch, WatchRefused, watch_target
 from crm_cti.accounts.sessions import user_group_name
-from crm_cti.dashboard.access import is_admin as user_is_admin
 from crm_cti.telephony.push import ACCOUNT_GROUP, agent_group_name
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
-NEEDS_SIGNIN = "needs_signin"
-
-
 @database_sync_to_async
-def _watch_target(user: Any, requested: str) -> tuple[str, int | None] | str | None:
-    """(group, agent id or None for all) the user may watch, ``NEEDS_SIGNIN`` for an agent
-    who must sign in again, or None if not allowed."""
-    from crm_cti.accounts.models import Agent
-
-    agent = Agent.objects.filter(user=user).first()
-    if agent is not None and agent.needs_signin:
-        return NEEDS_SIGNIN
-    is_admin = user_is_admin(user)
-    if requested and is_admin:
-        if requested == "all":
-            return ACCOUNT_GROUP, None
-        if requested.isdigit() and Agent.objects.filter(pk=int(requested)).exists():
-            return agent_group_name(int(requested)), int(requested)
-        return None
-    if agent is None:
-        return None
-    return agent_group_name(agent.pk), agent.pk
+def _watch(user: Any, requested: str) -> Watch | int:
+    """What ``user`` may watch, or the close code that refuses them."""
+    try:
+        return watch_target(user=user, requested=requested)
+    except WatchRefused as refused:
+        return CLOSE_UNAUTHENTICATED if refused.reason == SIGN_IN else CLOSE_FORBIDDEN
 
 
 @database_sync_to_async
@@ -80,15 +66,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         query = parse_qs(self.scope.get("query_string", b"").decode())
-        requested = (query.get("agent") or [""])[0]
-        target = await _watch_target(user, requested)
-        if target == NEEDS_SIGNIN:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        watch = await _watch(user, (query.get("agent") or [""])[0])
+        if not isinstance(watch, Watch):
+            await self.close(code=watch)
             return
-        if not isinstance(target, tuple):
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
-        self.group, self.agent_id = target
+        self.agent_id = watch.agent_id
+        self.group = ACCOUNT_GROUP if watch.agent_id is None else agent_group_name(watch.agent_id)
         # The user's group first: a sign-out from now on reaches this socket. One that ended
         # the session between the check above and the join sent its message too early:
         # the session is gone already, so look again.

@@ -1,4 +1,5 @@
-"""Reads for the agent pages: recent calls, the filtered call history."""
+"""Reads for the agent pages: the calls a user may read, recent calls, the filtered call
+history."""
 
 from __future__ import annotations
 
@@ -9,9 +10,20 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from crm_cti.accounts.access import agent_for, is_admin
 from crm_cti.telephony.models import Call
 
 _NON_DIGITS = re.compile(r"\D+")
+
+
+def calls_visible_to(user: Any) -> QuerySet[Call]:
+    """Every call ``user`` may read: all for admins, their own for agents, none otherwise."""
+    if is_admin(user):
+        return Call.objects.all()
+    agent = agent_for(user)
+    if agent is None:
+        return Call.objects.none()
+    return Call.objects.filter(agent=agent)
 
 
 def calls_recent(*, calls: QuerySet[Call], limit: int = 15) -> list[Call]:

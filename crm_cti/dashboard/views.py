@@ -1,13 +1,13 @@
 """Agent pages: dashboard, call history (+ CSV), call detail, recording proxy, messaging.
 
-Views only translate HTTP: reads go through ``selectors``/``access``, writes through
-``services``, RingCentral through the client of ``crm_cti.accounts.services``.
+Views only translate HTTP: who may see what is ``crm_cti.accounts.access``, reads go
+through ``selectors``, writes and every RingCentral request (SMS, pager, recordings) through
+``services``; a RingCentral refusal is shown as ``crm_cti.accounts.refusals`` words it.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
@@ -29,6 +30,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from crm_cti.accounts.access import WatchRefused, agent_for, is_admin, watch_target
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.preferences import (
     agent_pop_settings_reset,
@@ -36,10 +38,10 @@ from crm_cti.accounts.preferences import (
     pop_settings_for,
     team_settings_get,
 )
+from crm_cti.accounts.refusals import refusal_for
 from crm_cti.crm.models import Contact, Disposition
 from crm_cti.crm.phones import InvalidPhoneNumber
 from crm_cti.crm.services import ContactValidationError
-from crm_cti.dashboard.access import agent_for, calls_visible_to, is_admin
 from crm_cti.dashboard.forms import (
     CallNotesForm,
     HistoryFilterForm,
@@ -54,25 +56,22 @@ from crm_cti.dashboard.selectors import (
     call_legs,
     calls_awaiting_disposition,
     calls_recent,
+    calls_visible_to,
 )
 from crm_cti.dashboard.services import (
     RECORDING_SLOT_REFRESH_SECONDS,
     agent_set_ringout_from,
     calllog_refresh_request,
     calls_csv_chunks,
+    pager_send,
+    recording_open,
     recording_stream_slot_keep,
     recording_stream_slot_release,
     recording_stream_slot_take,
+    sms_send,
 )
 from crm_cti.dashboard.streaming import streamed_body
-from crm_cti.ringcentral.errors import (
-    BadRequest,
-    NeedsSignIn,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    RingCentralError,
-)
+from crm_cti.ringcentral.errors import NotFound, RingCentralError
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.serializers import call_to_dict
 from crm_cti.telephony.services.calls import (
@@ -117,25 +116,13 @@ def _error_json(
     )
 
 
-def ringcentral_error_text(exc: RingCentralError) -> str:
-    """What the agent reads when RingCentral refused: the platform's own words if it gave any."""
-    if isinstance(exc, NeedsSignIn):
-        return "Your RingCentral session has ended: sign in with RingCentral again."
-    if isinstance(exc, RateLimited):
-        wait = int(getattr(exc, "retry_after", 0) or 0) or 60
-        return f"RingCentral is rate limiting these requests: try again in {wait} s."
-    if isinstance(exc, PermissionDenied):
-        return f"RingCentral refused: {exc.message}"
-    if isinstance(exc, BadRequest):
-        return exc.message
-    return f"RingCentral could not do it: {exc.message}"
-
-
-def _client_for(agent: Any) -> Any:
-    # Imported here so that pages without RingCentral calls don't load the client stack.
-    from crm_cti.accounts.services import client_for_agent
-
-    return client_for_agent(agent)
+def _refusal_text(exc: RingCentralError) -> HttpResponse:
+    """A RingCentral refusal as a plain-text answer (the recording player shows no page)."""
+    refusal = refusal_for(exc)
+    response = HttpResponse(refusal.message, status=refusal.status, content_type="text/plain")
+    if refusal.retry_after is not None:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 # ---------------------------------------------------------------------------- dashboard
@@ -144,12 +131,24 @@ def _client_for(agent: Any) -> Any:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     agent = agent_for(request.user)
-    watched = agent
+    watched, everyone = agent, False
     requested = request.GET.get("agent", "")
-    # An admin may watch another agent's pops (the websocket takes the same ?agent=).
-    if requested.isdigit() and is_admin(request.user):
-        watched = get_object_or_404(Agent, pk=int(requested))
-    calls = Call.objects.filter(agent=watched) if watched is not None else Call.objects.none()
+    if requested:
+        # Whom the page shows is whom the websocket (given the same ?agent=) streams.
+        try:
+            watch = watch_target(user=request.user, requested=requested)
+        except WatchRefused as refused:
+            raise PermissionDenied("You may not watch these calls.") from refused
+        everyone = watch.agent_id is None
+        watched = None if everyone else Agent.objects.filter(pk=watch.agent_id).first()
+        if watched is None and not everyone:  # deleted since the rule looked
+            raise PermissionDenied("You may not watch these calls.")
+    if everyone:
+        calls = Call.objects.all()
+    elif watched is not None:
+        calls = Call.objects.filter(agent=watched)
+    else:
+        calls = Call.objects.none()
     live = [
         call_to_dict(c)
         for c in calls.filter(state__in=Call.LIVE_STATES).select_related("contact")
@@ -177,6 +176,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "agent": agent,
             "watched": watched,
+            "watching_everyone": everyone,
             "live_calls": live,
             "recent_calls": recent,
             "sms_numbers": agent.sms_numbers if agent else [],
@@ -431,9 +431,6 @@ def team_settings_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
-
-
 def _recording_chunks(stream: Any, slot: str) -> Iterator[bytes]:
     """The audio, chunk by chunk, renewing the user's stream slot while it flows."""
     kept = time.monotonic()
@@ -462,7 +459,7 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
     owner = agent_for(request.user) or call.agent
     if owner is None:
         raise Http404("No RingCentral credential can fetch this recording.")
-    byte_range = request.headers.get("Range", "").replace(" ", "")
+    byte_range = request.headers.get("Range", "")
     slot = recording_stream_slot_take(user_id=request.user.pk)
     if slot is None:
         response = HttpResponse(
@@ -474,10 +471,7 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
         response["Retry-After"] = "5"
         return response
     try:
-        resource = _client_for(owner).stream_recording_content(
-            content_uri, byte_range=byte_range if _RANGE.match(byte_range) else None
-        )
-        stream = resource.__enter__() if hasattr(resource, "__enter__") else resource
+        stream = recording_open(agent=owner, content_uri=content_uri, byte_range=byte_range)
     except NotFound as exc:
         recording_stream_slot_release(slot=slot)
         raise Http404("The recording is no longer available.") from exc
@@ -487,12 +481,11 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
             return HttpResponse("That part of the recording does not exist.", status=416,
                                 content_type="text/plain")
         logger.warning("recording %s of call %s: %s", content_uri, call.pk, exc)
-        return HttpResponse(ringcentral_error_text(exc), status=502, content_type="text/plain")
+        return _refusal_text(exc)
 
     def release() -> None:
         recording_stream_slot_release(slot=slot)
-        if hasattr(resource, "__exit__"):
-            resource.__exit__(None, None, None)
+        stream.close()
 
     body = streamed_body(
         request, _recording_chunks(stream, slot), thread_sensitive=False, on_close=release
@@ -547,12 +540,11 @@ def send_sms(request: HttpRequest) -> HttpResponse:
         return _messaging_result(request, ok_text=None, errors=_form_errors(form))
     data = form.cleaned_data
     try:
-        _client_for(agent).send_sms(
-            from_number=data["from_number"], to_numbers=[data["to"]], text=data["text"]
-        )
+        sms_send(agent=agent, from_number=data["from_number"], to_number=data["to"],
+                 text=data["text"])
     except RingCentralError as exc:
         return _messaging_result(
-            request, ok_text=None, errors={"__all__": [ringcentral_error_text(exc)]}
+            request, ok_text=None, errors={"__all__": [refusal_for(exc).message]}
         )
     return _messaging_result(request, ok_text=f"SMS sent to {data['to']}.", errors=None)
 
@@ -568,14 +560,10 @@ def send_pager(request: HttpRequest) -> HttpResponse:
         return _messaging_result(request, ok_text=None, errors=_form_errors(form))
     data = form.cleaned_data
     try:
-        _client_for(agent).send_pager(
-            from_extension_number=agent.extension_number,
-            to_extension_numbers=data["to"],
-            text=data["text"],
-        )
+        pager_send(agent=agent, to_extension_numbers=data["to"], text=data["text"])
     except RingCentralError as exc:
         return _messaging_result(
-            request, ok_text=None, errors={"__all__": [ringcentral_error_text(exc)]}
+            request, ok_text=None, errors={"__all__": [refusal_for(exc).message]}
         )
     return _messaging_result(
         request, ok_text=f"Pager message sent to ext. {', '.join(data['to'])}.", errors=None

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from crm_cti.dashboard.access import is_admin
+from crm_cti.accounts.access import is_admin
 from crm_cti.ops.health import run_checks
 from crm_cti.ops.selectors import (
     activity_per_minute,

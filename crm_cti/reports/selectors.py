@@ -38,9 +38,10 @@ from django.db.models.functions import (
     TruncHour,
 )
 
+from crm_cti.accounts.access import is_admin
 from crm_cti.accounts.models import Agent
 from crm_cti.crm.models import Contact, ContactPhone, Disposition
-from crm_cti.dashboard.access import calls_visible_to, is_admin
+from crm_cti.dashboard.selectors import calls_visible_to
 from crm_cti.telephony.models import Call
 
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]

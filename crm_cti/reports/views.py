@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from crm_cti.dashboard.access import is_admin
+from crm_cti.accounts.access import is_admin
 from crm_cti.dashboard.selectors import day_start
 from crm_cti.reports.forms import ReportFilterForm
 from crm_cti.reports.selectors import Report, report_build, report_calls, report_queues

@@ -502,6 +502,66 @@ class RingCentralClient:
         """Cancel a RingOut while the callee is still ringing (``NotFound`` once it ended)."""
         self._json("DELETE", f"{API}/account/~/extension/~/ring-out/{ringout_id}")
 
+    # -- devices and Call Control ---------------------------------------------------------
+
+    def list_devices(self, *, extension_id: str = "~") -> dict[str, Any]:
+        """The extension's devices (``GetExtensionDevicesResponse``: records[] with id, type
+        HardPhone/SoftPhone/..., name, status) — what ``answer``, ``pickup`` and
+        ``call_out`` take as ``deviceId``."""
+        return self._json("GET", f"{API}/account/~/extension/{extension_id}/device")
+
+    @staticmethod
+    def _call_session_path(telephony_session_id: str) -> str:
+        return f"{API}/account/~/telephony/sessions/{telephony_session_id}"
+
+    def get_call_session(self, telephony_session_id: str) -> dict[str, Any]:
+        """``CallSessionObject``: id, origin{type}, parties[] (id, extensionId, direction,
+        status{code, reason, peerId}, from, to, park, recordings)."""
+        return self._json("GET", self._call_session_path(telephony_session_id))
+
+    def end_call_session(self, telephony_session_id: str) -> None:
+        """Hang up the whole call."""
+        self._json("DELETE", self._call_session_path(telephony_session_id))
+
+    def call_party_action(
+        self, telephony_session_id: str, party_id: str, action: str,
+        body: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """One Call Control operation on a party (``hold``, ``unhold``, ``answer``,
+        ``pickup``, ``reject``, ``ignore``, ``transfer``, ``forward``, ``reply``, ``park``,
+        ``bridge``, ``recordings``) with its request body; the party (``CallParty``) or the
+        recording as the platform returns it, ``{}`` for a 204. Never retried: a repeated
+        transfer or answer would act twice."""
+        path = f"{self._call_session_path(telephony_session_id)}/parties/{party_id}/{action}"
+        return self._json("POST", path, json=body if body is not None else {},
+                          idempotent=False)
+
+    def drop_call_party(self, telephony_session_id: str, party_id: str) -> None:
+        """The party leaves the call (its user hangs up)."""
+        self._json("DELETE", f"{self._call_session_path(telephony_session_id)}/parties/{party_id}")
+
+    def set_call_recording(
+        self, telephony_session_id: str, party_id: str, recording_id: str, *, active: bool,
+    ) -> dict[str, Any]:
+        """Pause (``active=False``) or resume an on-demand recording (``CallRecording``)."""
+        path = (f"{self._call_session_path(telephony_session_id)}/parties/{party_id}"
+                f"/recordings/{recording_id}")
+        return self._json("PATCH", path, json={"active": active}, idempotent=False)
+
+    def call_out(
+        self, *, device_id: str, to_number: str | None = None,
+        to_extension_number: str | None = None,
+    ) -> dict[str, Any]:
+        """Call from one of the agent's devices (``CallSession``: session{id, parties[]}).
+        Exactly one of ``to_number`` and ``to_extension_number``. Never retried."""
+        if (to_number is None) == (to_extension_number is None):
+            raise ValueError("call_out needs exactly one of to_number, to_extension_number")
+        target = ({"phoneNumber": to_number} if to_number is not None
+                  else {"extensionNumber": to_extension_number})
+        return self._json("POST", f"{API}/account/~/telephony/call-out",
+                          json={"from": {"deviceId": device_id}, "to": target},
+                          idempotent=False)
+
     # -- messages ----------------------------------------------------------------------
 
     def send_sms(

@@ -13,7 +13,7 @@ from starlette.routing import Match, Route
 
 from crm_cti.sandbox import console, control, delivery, oauth, schema, wsgateway
 from crm_cti.sandbox.errors import ApiError
-from crm_cti.sandbox.rest import account, calls, messages, ringout
+from crm_cti.sandbox.rest import account, callcontrol, calls, devices, messages, ringout
 from crm_cti.sandbox.rest import subscriptions as subscription_routes
 from crm_cti.sandbox.state import SandboxState
 
@@ -64,6 +64,8 @@ def create_app() -> Starlette:
         *oauth.ROUTES,
         *account.ROUTES,
         *calls.ROUTES,
+        *callcontrol.ROUTES,
+        *devices.ROUTES,
         *ringout.ROUTES,
         *messages.ROUTES,
         *subscription_routes.ROUTES,

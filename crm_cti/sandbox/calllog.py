@@ -99,7 +99,28 @@ def _legs(record: dict[str, Any], leg: Leg, call: Call, state: SandboxState) -> 
         ringout_callee.update({"legType": "RingOutWebToSubscriber", "master": False,
                                "from": record["to"], "to": record["to"]})
         legs.append(ringout_callee)
+    if leg.park_id:
+        parked = dict(main)
+        parked.update({"legType": "CallPark", "action": "Call Park", "master": False})
+        legs.append(parked)
+    hand_over = _HAND_OVERS.get(leg.party_reason or "") if leg.peer else None
+    peer = next((other for other in call.legs
+                 if leg.peer and other.party_id == leg.peer["partyId"]), None)
+    if hand_over and peer is not None:
+        # Where the call went from this extension: a transfer or a pickup, to whom.
+        onward = dict(main)
+        onward.update({"legType": hand_over[0], "action": hand_over[1], "master": False,
+                       "to": _party(state, peer.extension.number, peer.extension.name),
+                       "extension": {"id": int(peer.extension.id),
+                                     "uri": _ext_path(state, peer.extension.id)}})
+        legs.append(onward)
     return legs
+
+
+# Call Control hand-overs as call-log legs: party status reason -> (legType, action).
+_HAND_OVERS = {"BlindTransfer": ("TransferCall", "Transfer"),
+               "AttendedTransfer": ("TransferCall", "Transfer"),
+               "Pickup": ("Pickup", "Pickup")}
 
 
 def records_write(state: SandboxState, call: Call) -> None:

@@ -19,6 +19,10 @@ JWT_SECRET = os.environ.get("SANDBOX_JWT_SECRET", "crm-cti-sandbox-jwt-secret-no
 PASSWORD = os.environ.get("SANDBOX_PASSWORD", "ringcentral")
 CLIENT_ID = os.environ.get("RC_CLIENT_ID", "crm-cti-demo-client")
 CLIENT_SECRET = os.environ.get("RC_CLIENT_SECRET", "crm-cti-demo-secret")
+# A second registered app, granted everything but CallControl: what a product sees when its
+# app was registered without that permission (Call Control answers it 403).
+LIMITED_CLIENT_ID = "crm-cti-no-callcontrol-client"
+LIMITED_CLIENT_SECRET = "crm-cti-no-callcontrol-secret"
 EXTRA_REDIRECT_URIS = [
     uri.strip() for uri in os.environ.get("SANDBOX_REDIRECT_URIS", "").split(",") if uri.strip()
 ]

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from crm_cti.sandbox import config
+from crm_cti.sandbox import callcontrol, config
 from crm_cti.sandbox.api import sandbox_state
 
 _SCRIPT = """
@@ -17,10 +17,18 @@ async function api(method, path, body) {
   const r = await fetch(path, {method, headers: {"Content-Type": "application/json"},
                                body: body ? JSON.stringify(body) : undefined});
   const data = await r.json().catch(() => ({}));
+  // The periodic refresh (a GET) must not wipe the reason a press was refused.
   if (!r.ok) { $("#message").textContent = data.error || ("HTTP " + r.status); }
-  else { $("#message").textContent = ""; }
+  else if (method !== "GET") { $("#message").textContent = ""; }
   return data;
 }
+// Which Call Control buttons a party's phone offers in each status.
+const PARTY_BUTTONS = {
+  Proceeding: ["answer", "reject", "forward"],
+  Answered: ["hold", "transfer", "park", "record", "hangup"],
+  Hold: ["unhold", "transfer", "hangup"],
+  Parked: ["pickup"],
+};
 function row(call) {
   const tr = document.createElement("tr");
   tr.dataset.session = call.sessionId;
@@ -43,6 +51,29 @@ function row(call) {
     }
   }
   tr.appendChild(td);
+  // Each live party: the call-control buttons of that agent's phone.
+  const phones = document.createElement("td");
+  if (call.active) {
+    for (const leg of call.legs) {
+      const actions = PARTY_BUTTONS[leg.partyStatus];
+      if (!actions || leg.result !== "In Progress") continue;
+      const box = document.createElement("div");
+      box.className = "phone"; box.dataset.extension = leg.extensionNumber;
+      box.append(leg.extensionNumber + " (" + leg.partyStatus + "): ");
+      for (const action of actions) {
+        const b = document.createElement("button");
+        b.textContent = action; b.className = "party-" + action; b.type = "button";
+        b.onclick = async () => {
+          await api("POST", "/sandbox/calls/" + call.sessionId + "/parties/" + leg.partyId +
+                    "/" + action, {target: $("#target").value});
+          refresh();
+        };
+        box.appendChild(b);
+      }
+      phones.appendChild(box);
+    }
+  }
+  tr.appendChild(phones);
   return tr;
 }
 async function refresh() {
@@ -83,7 +114,8 @@ async def page(request: Request) -> Response:
         for e in state.extensions.values()
     )
     scenarios = ["interactive", "inbound_answered", "inbound_missed", "inbound_voicemail",
-                 "multi_device", "hold_resume", "concurrent", "internal", "outbound"]
+                 "multi_device", "hold_resume", "concurrent", "internal", "outbound",
+                 *callcontrol.SCENARIOS]
     scenario_options = "".join(f'<option value="{s}">{s}</option>' for s in scenarios)
     outcome_rows = "".join(f"<li><code>{esc(n)}</code>: {esc(o)}</li>"
                            for n, o in config.RINGOUT_OUTCOME_NUMBERS.items())
@@ -112,15 +144,22 @@ Client id <code>{esc(config.CLIENT_ID)}</code>.</p>
   <label>Talk s <input name="talk_seconds" type="number" min="0" step="any" size="4"></label>
   <button type="submit" id="ring-button">Ring</button>
 </form>
+<p><label>Colleague for transfer, forward and pickup <input id="target" value="103"
+size="5"></label></p>
 <p id="message" role="status"></p>
 <h2>Calls</h2>
 <table id="calls"><thead><tr><th>Session</th><th>Scenario</th><th>Extension</th>
-<th>Other party</th><th>Status</th><th>State</th><th>Control</th></tr></thead>
+<th>Other party</th><th>Status</th><th>State</th><th>Control</th><th>Phones (Call Control)</th>
+</tr></thead>
 <tbody></tbody></table>
 <p>The <em>interactive</em> scenario rings until you answer (up to 60 s), then stays
 connected until you hang up. Other scenarios play by themselves (any control button takes a
 call out of its script). For <em>internal</em>, "From" is the calling extension (e.g. 104);
-for <em>outbound</em>, the agent dials "To".</p>
+for <em>outbound</em>, the agent dials "To"; for <em>blind_transfer</em>, <em>warm_transfer</em>,
+<em>park_pickup</em> and <em>forward</em>, "To" is the colleague (103 by default). The
+<em>call_queue</em> rings 102, 103 and 104 and the first answers. Each agent's phone offers
+the Call Control buttons of its party's status (answer, reject, forward while ringing; hold,
+transfer, park, record, hang up while connected; pick up a parked call as the colleague).</p>
 <h2>Users</h2>
 <table><thead><tr><th>Ext</th><th>Name</th><th>Email</th><th>Direct number</th>
 <th>Password</th><th>JWT</th></tr></thead><tbody>{user_rows}</tbody></table>

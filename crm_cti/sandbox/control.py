@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crm_cti.sandbox import calllog, config, wssession
+from crm_cti.sandbox import callcontrol, calllog, config, sessions, wssession
 from crm_cti.sandbox.api import sandbox_state
 from crm_cti.sandbox.state import SandboxState, iso, now
 from crm_cti.sandbox.subscriptions import raw_dispatch
@@ -116,6 +116,8 @@ async def calls(request: Request) -> Response:
         return _error(400, "body must be a JSON object")
     if not body.get("scenario") or not body.get("extension"):
         return _error(400, "'scenario' and 'extension' are required")
+    if body["scenario"] in callcontrol.SCENARIOS:
+        return _scenario_start(state, body)
     try:
         result = call_start(
             state,
@@ -131,6 +133,19 @@ async def calls(request: Request) -> Response:
             to_number=body.get("to"),
             termination_markers=body.get("termination_markers", True) is not False,
         )
+    except (CallError, TypeError, ValueError) as error:
+        return _error(400, str(error))
+    return JSONResponse(result, status_code=201)
+
+
+def _scenario_start(state: SandboxState, body: dict[str, Any]) -> Response:
+    """A call-control scenario (call queue, transfers, park, forward, reject)."""
+    try:
+        result = callcontrol.scenario_start(
+            state, scenario=str(body["scenario"]), extension=str(body["extension"]),
+            to=body.get("to"), agents=body.get("agents"), from_number=body.get("from"),
+            name=body.get("name"), ring_seconds=body.get("ring_seconds"),
+            talk_seconds=body.get("talk_seconds"), faults=body.get("faults"))
     except (CallError, TypeError, ValueError) as error:
         return _error(400, str(error))
     return JSONResponse(result, status_code=201)
@@ -158,6 +173,52 @@ async def call_action(request: Request) -> Response:
     return JSONResponse(result)
 
 
+# The console's call-control buttons: each runs the Call Control operation of that name as
+# the party's own user would (``target``: a colleague's extension number).
+PARTY_ACTIONS = ("answer", "hold", "unhold", "transfer", "forward", "park", "pickup",
+                 "reject", "record", "hangup")
+
+
+def _party_act(state: SandboxState, call: Any, leg: Any, action: str, target: str) -> None:
+    device = {"deviceId": sessions.devices_of(leg.extension)[0]["id"]}
+    if action == "answer":
+        callcontrol.party_answer(state, call, leg, device)
+    elif action in ("hold", "unhold", "park", "reject"):
+        getattr(callcontrol, f"party_{action}")(state, call, leg)
+    elif action in ("transfer", "forward"):
+        getattr(callcontrol, f"party_{action}")(state, call, leg, {"extensionNumber": target})
+    elif action == "pickup":
+        picker = state.extension_by_number(target)
+        if picker is None:
+            raise callcontrol.not_found_error("extensionNumber", target)
+        callcontrol.party_pickup(state, call, leg, picker,
+                                 {"deviceId": sessions.devices_of(picker)[0]["id"]})
+    elif action == "record":
+        callcontrol.recording_start(state, call, leg)
+    else:
+        callcontrol.party_drop(state, call, leg)
+
+
+async def party_action(request: Request) -> Response:
+    state = sandbox_state(request)
+    action = request.path_params["action"]
+    if action not in PARTY_ACTIONS:
+        return _error(400, f"unknown action {action!r}; one of {', '.join(PARTY_ACTIONS)}")
+    body = await _json(request) or {}
+    target = str(body.get("target") or "") if isinstance(body, dict) else ""
+    call = state.calls.get(request.path_params["session_id"])
+    if call is None:
+        return _error(404, "no such call")
+    try:
+        if call.ended_at is not None:
+            raise callcontrol.ControlError(409, "TAS-102", "the call has already ended")
+        leg = callcontrol.party_find(call, request.path_params["party_id"])
+        _party_act(state, call, leg, action, target)
+    except callcontrol.ControlError as error:
+        return _error(error.status if error.status != 404 else 400, error.message)
+    return JSONResponse(call_public(call))
+
+
 async def notify(request: Request) -> Response:
     state = sandbox_state(request)
     body = await _json(request)
@@ -167,7 +228,10 @@ async def notify(request: Request) -> Response:
            or state.extensions.get(str(body["extension"])))
     if ext is None:
         return _error(400, f"unknown extension {body['extension']!r}")
-    queued = raw_dispatch(state, ext, body["body"])
+    event = body.get("event", "presence")
+    if event not in ("presence", "telephony-sessions"):
+        return _error(400, "'event' is presence or telephony-sessions")
+    queued = raw_dispatch(state, ext, body["body"], event=event)
     return JSONResponse({"queued": queued})
 
 
@@ -222,6 +286,8 @@ ROUTES = [
     Route("/sandbox/calls", calls, methods=["GET", "POST"]),
     Route("/sandbox/calls/{session_id}", call_detail, methods=["GET"]),
     Route("/sandbox/calls/{session_id}/{action}", call_action, methods=["POST"]),
+    Route("/sandbox/calls/{session_id}/parties/{party_id}/{action}", party_action,
+          methods=["POST"]),
     Route("/sandbox/notify", notify, methods=["POST"]),
     Route("/sandbox/calllog", call_log_inject, methods=["POST"]),
     Route("/sandbox/messages", messages, methods=["GET"]),

@@ -165,8 +165,10 @@ def _record(
         "extensionId": body.get("extensionId"),
         "sequence": body.get("sequence"),
         "telephonyStatus": body.get("telephonyStatus"),
+        # Presence names its calls in activeCalls; a telephony-session event is one call.
         "sessionIds": sorted({c.get("sessionId") for c in body.get("activeCalls") or []
-                              if isinstance(c, dict) and c.get("sessionId")}),
+                              if isinstance(c, dict) and c.get("sessionId")}
+                             | ({str(body["sessionId"])} if body.get("sessionId") else set())),
         "attempt": attempt,
         "address": address,
         "status": status,

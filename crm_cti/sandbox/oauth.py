@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from crm_cti.sandbox import config
 from crm_cti.sandbox.api import Ctx, operation
 from crm_cti.sandbox.errors import OAuthError
-from crm_cti.sandbox.seed import APP_SCOPE, jwt_subject, other_account_login
+from crm_cti.sandbox.seed import app_scope, app_secret, jwt_subject, other_account_login
 from crm_cti.sandbox.state import AuthCode, SandboxState, TokenRecord, now, random_token
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -47,7 +47,7 @@ def token_issue(
         owner_id=owner_id,
         client_id=client_id,
         grant=grant,
-        scope=APP_SCOPE,
+        scope=app_scope(client_id),
         created=at,
         access_expires_at=at + access_life,
         refresh_expires_at=at + refresh_life,
@@ -94,7 +94,8 @@ def client_authenticate(ctx: Ctx) -> str:
     if credentials is None:
         raise OAuthError("invalid_client", "OAU-123", "Client authentication is required")
     client_id, secret = credentials
-    if client_id != config.CLIENT_ID or not secrets.compare_digest(secret, config.CLIENT_SECRET):
+    expected = app_secret(client_id)
+    if expected is None or not secrets.compare_digest(secret, expected):
         raise OAuthError("invalid_client", "OAU-153", "Invalid client: " + client_id)
     return client_id
 
@@ -196,7 +197,7 @@ def _authorize_params(source: dict[str, str]) -> dict[str, str]:
 
 
 def _authorize_problem(params: dict[str, str]) -> str | None:
-    if params["client_id"] != config.CLIENT_ID:
+    if app_secret(params["client_id"]) is None:
         return "Unknown client_id: the application is not registered."
     if not redirect_allowed(params["redirect_uri"]):
         return "The redirect_uri is not registered for this application."

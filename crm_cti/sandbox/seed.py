@@ -21,6 +21,21 @@ APP_SCOPE = (
     "CallControl InternalMessages ReadAccounts ReadCallLog ReadCallRecording ReadMessages "
     "ReadPresence RingOut SMS SubscriptionWebhook WebSocket"
 )
+# The second registered app (config.LIMITED_CLIENT_ID) lacks CallControl.
+LIMITED_APP_SCOPE = " ".join(p for p in APP_SCOPE.split() if p != "CallControl")
+
+
+def app_scope(client_id: str) -> str:
+    """The permissions of the registered app ``client_id`` (a token's ``scope``)."""
+    return LIMITED_APP_SCOPE if client_id == config.LIMITED_CLIENT_ID else APP_SCOPE
+
+
+def app_secret(client_id: str) -> str | None:
+    """The registered app's client secret, or None for an unknown client id."""
+    return {config.CLIENT_ID: config.CLIENT_SECRET,
+            config.LIMITED_CLIENT_ID: config.LIMITED_CLIENT_SECRET}.get(client_id)
+
+
 # What an admin user may do beyond their own extension.
 ADMIN_PERMISSIONS = ("ReadCompanyCallLog", "ReadCompanyPresence", "ReadCompanyCallRecording")
 

@@ -136,6 +136,19 @@ class Leg:
     leg_type: str = "Accept"
     # Whether this leg is in the extension's current presence (removed after its NoCall).
     listed: bool = False
+    # Its telephony-session party (crm_cti.sandbox.sessions): a code call control sets
+    # (Gone, Parked, VoiceMail) wins over the one derived from ``status``.
+    party_code: str | None = None
+    party_reason: str | None = None
+    peer: dict[str, str] | None = None
+    park_id: str | None = None
+    queue_call: bool = False
+    device_id: str | None = None
+    # Setup was announced (a party's first event), and its last sent (code, reason).
+    party_setup: bool = False
+    # The call went to this extension's voicemail (rejected, transferred or forwarded there).
+    to_voicemail: bool = False
+    party_sent: tuple[str, str | None] | None = None
 
 
 @dataclass
@@ -159,6 +172,10 @@ class Call:
     # Per (extension id) index of events this call has produced (faults address them).
     event_counts: Counter = field(default_factory=Counter)
     held_events: dict[str, list] = field(default_factory=dict)
+    # Telephony session: ``origin.type``, the per-session ``sequence``, on-demand recordings.
+    origin: str = "Call"
+    session_sequence: int = 0
+    recordings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def active(self) -> bool:

@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from crm_cti.sandbox import calllog, config
+from crm_cti.sandbox import calllog, config, sessions
 from crm_cti.sandbox.seed import Extension
 from crm_cti.sandbox.state import Call, Leg, RingOut, SandboxState, iso, now
 from crm_cti.sandbox.subscriptions import presence_dispatch
@@ -116,6 +116,24 @@ def leg_set(state: SandboxState, call: Call, leg: Leg, status: str,
     leg.termination = termination
     _list(state, call, leg)
     publish(state, leg.extension, call)
+    sessions.session_publish(state, call, [leg])
+
+
+def leg_end(state: SandboxState, call: Call, leg: Leg, result: str, *,
+            code: str | None = None, reason: str | None = None,
+            peer: Leg | None = None) -> None:
+    """One party leaves a call that goes on (transferred, forwarded, answered elsewhere):
+    its presence says NoCall, its party ``code`` (Disconnected unless given) and ``reason``;
+    ``peer`` is the party that took its place."""
+    if call.ended_at is not None or leg.ended_at is not None:
+        return
+    leg.ended_at = now()
+    leg.result = result
+    leg.party_code, leg.party_reason = code, reason
+    if peer is not None:
+        leg.peer = {"sessionId": call.session_id, "telephonySessionId":
+                    call.telephony_session_id, "partyId": peer.party_id}
+    leg_set(state, call, leg, "NoCall", termination="final")
 
 
 def legs_set(state: SandboxState, call: Call, legs: list[Leg], status: str) -> None:
@@ -126,7 +144,7 @@ def legs_set(state: SandboxState, call: Call, legs: list[Leg], status: str) -> N
 def _default_result(call: Call, leg: Leg) -> str:
     if leg.connected_at is not None:
         return "Accepted" if leg.direction == "Inbound" else "Call connected"
-    if call.scenario == "inbound_voicemail":
+    if call.scenario == "inbound_voicemail" or leg.to_voicemail:
         return "Voicemail"
     return "Missed" if leg.direction == "Inbound" else "No Answer"
 
@@ -142,7 +160,8 @@ def call_finish(state: SandboxState, call: Call, result: str | None = None) -> N
     if connected:
         call.talk_seconds = (at - min(connected)) * speed
     touched: dict[str, Extension] = {}
-    for leg in call.legs:
+    ending = [leg for leg in call.legs if leg.ended_at is None]
+    for leg in ending:
         if leg.ended_at is None:
             leg.ended_at = at
             # An explicit result describes the primary leg (the RingOut caller's, say).
@@ -154,6 +173,7 @@ def call_finish(state: SandboxState, call: Call, result: str | None = None) -> N
             touched[leg.extension.id] = leg.extension
     for ext in touched.values():
         publish(state, ext, call)
+    sessions.session_publish(state, call, ending)
     _flush_held(state, call)
     if (call.record and connected
             and round(call.talk_seconds) > float(state.config["recording_min_seconds"])):
@@ -199,6 +219,8 @@ async def _ring_then_end(state: SandboxState, call: Call, p: dict[str, Any]) -> 
     leg = call.legs[0]
     leg_set(state, call, leg, "Ringing")
     await pause(state, p["ring_seconds"])
+    if call.scenario == "inbound_voicemail":
+        sessions.voicemail_publish(state, call, leg)
     call_finish(state, call)
 
 
@@ -319,6 +341,12 @@ def _new_call(state: SandboxState, scenario: str, legs: list[Leg],
     return call
 
 
+def new_call(state: SandboxState, scenario: str, legs: list[Leg],
+             faults: list[dict[str, Any]] | None = None, record: bool = True) -> Call:
+    """A new call of ``legs`` (nothing rings yet)."""
+    return _new_call(state, scenario, legs, faults or [], record)
+
+
 def normalize_faults(raw: Any) -> list[dict[str, Any]]:
     faults: list[dict[str, Any]] = []
     for item in raw or []:
@@ -326,6 +354,8 @@ def normalize_faults(raw: Any) -> list[dict[str, Any]]:
         if fault.get("type") not in ("out_of_order", "duplicate", "drop", "slow"):
             raise CallError("faults: each is out_of_order, duplicate, drop or slow "
                             "(a string or an object with 'type')")
+        if fault.get("event", "presence") not in ("presence", "telephony-sessions"):
+            raise CallError("faults: 'event' is presence or telephony-sessions")
         faults.append(fault)
     return faults
 
@@ -443,6 +473,15 @@ def call_command(state: SandboxState, session_id: str, action: str,
     return call_public(call)
 
 
+def call_take_over(state: SandboxState, call: Call) -> None:
+    """Call control takes the call out of its scenario's script; like an interactive demo
+    call it then hangs up by itself after ``INTERACTIVE_TALK_LIMIT``."""
+    # A scenario script that uses call control itself is not interrupted by it.
+    if call.task is not None and call.task is not asyncio.current_task():
+        _script_stop(state, call)
+        state.spawn(_hangup_later(state, call, INTERACTIVE_TALK_LIMIT))
+
+
 def _script_stop(state: SandboxState, call: Call) -> None:
     script = call.task
     call.task = None
@@ -484,6 +523,8 @@ def call_public(call: Call) -> dict[str, Any]:
                 "toName": leg.to_name,
                 "telephonyStatus": leg.status,
                 "result": leg.result,
+                "partyId": leg.party_id,
+                "partyStatus": sessions.party_code(leg),
             }
             for leg in call.legs
         ],

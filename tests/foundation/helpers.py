@@ -13,9 +13,11 @@ import requests
 from tests.support.stack import ManagedProcess, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
+# What the test run sets for itself (tests/settings.py puts the keys and the account in
+# the environment): a clean environment starts the product's settings without them.
 MODE_VARS = (
     "DATABASE_URL", "REDIS_URL", "DEBUG", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY",
-    "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "RC_ACCOUNT_ID", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE",
 )
 
 

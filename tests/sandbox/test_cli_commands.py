@@ -36,3 +36,10 @@ def test_rcsandbox_call_controls_a_call(fresh_sandbox: SandboxProcess) -> None:
 def test_rcsandbox_call_reports_errors(fresh_sandbox: SandboxProcess) -> None:
     done = _run("inbound_answered", "--ext", "999", "--url", fresh_sandbox.url)
     assert done.returncode != 0 and "unknown extension" in done.stderr
+
+
+def test_rcsandbox_call_plays_a_call_control_scenario(fresh_sandbox: SandboxProcess) -> None:
+    done = _run("blind_transfer", "--ext", "102", "--to", "104", "--url", fresh_sandbox.url)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["scenario"] == "blind_transfer" and result["colleague"] == "104"

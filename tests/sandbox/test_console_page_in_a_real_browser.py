@@ -51,3 +51,42 @@ def test_sign_in_page_shows_a_wrong_password(fresh_sandbox: SandboxProcess, page
     page.fill("#password", "not-it")
     page.click("#signin")
     assert "Invalid username or password" in page.locator("#signin-error").inner_text()
+
+
+def test_agent_phone_call_control_buttons(fresh_sandbox: SandboxProcess, page) -> None:
+    """Answer on the phone, hold and resume, blind-transfer to 103, who parks it; 104 picks
+    it up; the call-control scenarios are offered."""
+    page.goto(fresh_sandbox.url + "/sandbox/")
+    offered = page.locator("#scenario option").all_inner_texts()
+    assert {"call_queue", "blind_transfer", "warm_transfer", "park_pickup", "forward",
+            "reject_voicemail"} <= set(offered)
+    page.select_option("#extension", "102")
+    page.select_option("#scenario", "interactive")
+    page.click("#ring-button")
+    row = page.locator("#calls tbody tr").first
+    phone = row.locator('.phone[data-extension="102"]')
+    phone.get_by_text("102 (Proceeding)").wait_for()
+    phone.locator(".party-answer").click()
+    phone.get_by_text("102 (Answered)").wait_for()
+    phone.locator(".party-hold").click()
+    phone.get_by_text("102 (Hold)").wait_for()
+    phone.locator(".party-unhold").click()
+    phone.get_by_text("102 (Answered)").wait_for()
+    page.fill("#target", "103")
+    phone.locator(".party-transfer").click()
+    priya = row.locator('.phone[data-extension="103"]')
+    priya.get_by_text("103 (Proceeding)").wait_for()
+    assert row.locator('.phone[data-extension="102"]').count() == 0
+    priya.locator(".party-answer").click()
+    priya.get_by_text("103 (Answered)").wait_for()
+    priya.locator(".party-park").click()
+    priya.get_by_text("103 (Parked)").wait_for()
+    page.fill("#target", "104")
+    priya.locator(".party-pickup").click()
+    daniel = row.locator('.phone[data-extension="104"]')
+    daniel.get_by_text("104 (Answered)").wait_for()
+    daniel.locator(".party-hangup").click()
+    row.get_by_text("ended:").wait_for()
+    legs = fresh_sandbox.calls()[0]["legs"]
+    assert [(leg["extensionNumber"], leg["partyStatus"]) for leg in legs] == [
+        ("102", "Gone"), ("103", "Gone"), ("104", "Disconnected")]

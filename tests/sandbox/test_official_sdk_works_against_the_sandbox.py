@@ -86,3 +86,21 @@ def test_mms_through_the_sdks_multipart_builder(fresh_sandbox: SandboxProcess, p
     builder.set_multipart_mixed(True)
     mixed = platform.send_request(builder.request("/restapi/v1.0/account/~/extension/~/sms"))
     assert mixed.json_dict()["attachments"][1]["fileName"] == "quote.png"
+
+
+def test_call_control_through_the_sdk(fresh_sandbox: SandboxProcess, platform) -> None:
+    call = fresh_sandbox.start_call("interactive", extension="102", ring_seconds=600)
+    fresh_sandbox.wait_for(lambda: fresh_sandbox.call(call["sessionId"])["legs"][0][
+        "telephonyStatus"] == "Ringing")
+    devices = platform.get("/restapi/v1.0/account/~/extension/~/device").json_dict()
+    session_path = f"/restapi/v1.0/account/~/telephony/sessions/{call['telephonySessionId']}"
+    party = platform.get(session_path).json_dict()["parties"][0]
+    party_path = f"{session_path}/parties/{party['id']}"
+    answered = platform.post(party_path + "/answer",
+                             {"deviceId": devices["records"][0]["id"]}).json_dict()
+    assert answered["status"]["code"] == "Answered"
+    held = platform.post(party_path + "/hold", {}).json_dict()
+    assert held["status"]["code"] == "Hold"
+    assert fresh_sandbox.call(call["sessionId"])["legs"][0]["telephonyStatus"] == "OnHold"
+    platform.delete(session_path)
+    assert fresh_sandbox.wait_for(lambda: fresh_sandbox.call(call["sessionId"])["endTime"])

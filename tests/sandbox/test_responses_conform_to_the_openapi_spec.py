@@ -136,16 +136,45 @@ def test_subscriptions(spec: dict, ready: SandboxProcess, agent: httpx.Client,
 
 def test_presence_event_bodies(spec: dict, ready: SandboxProcess, agent: httpx.Client,
                                receiver: Receiver) -> None:
+    subscribe(agent, receiver)
+    ready.start_call("concurrent", extension="102")
+    ready.wait_for(lambda: len(receiver.received) >= 8)
+    _bodies_conform(spec, receiver, "DetailedExtensionPresenceEventBody")
+
+
+def _bodies_conform(spec: dict, receiver: Receiver, schema_name: str) -> None:
+    """Every notification body received validates against the spec's ``schema_name``."""
     import jsonschema
 
     from tests.sandbox.spec import FORMATS
 
-    subscribe(agent, receiver)
-    ready.start_call("concurrent", extension="102")
-    ready.wait_for(lambda: len(receiver.received) >= 8)
-    body_schema = {"$ref": "#/components/schemas/DetailedExtensionPresenceEventBody",
+    body_schema = {"$ref": f"#/components/schemas/{schema_name}",
                    "components": spec["components"]}
     validator = jsonschema.Draft7Validator(body_schema, format_checker=FORMATS)
     for event in receiver.bodies():
         errors = list(validator.iter_errors(event["body"]))
         assert not errors, errors[0].message
+
+
+def test_call_control_responses_and_session_events(spec: dict, ready: SandboxProcess,
+                                                   agent: httpx.Client,
+                                                   receiver: Receiver) -> None:
+    from tests.sandbox.session_helpers import SESSIONS, TELEPHONY, device_id, limited_api
+
+    subscribe(agent, receiver, [SESSIONS])
+    s = A + "/telephony/sessions/{telephonySessionId}"
+    call = ready.start_call("interactive", extension="102", ring_seconds=600)
+    path = f"{TELEPHONY}/sessions/{call['telephonySessionId']}"
+    session = conforms(agent.get(path), "GET", s)
+    party_path = f"{path}/parties/{session['parties'][0]['id']}"
+    conforms(agent.get(party_path), "GET", s + "/parties/{partyId}")
+    conforms(agent.post(party_path + "/answer", json={"deviceId": device_id(agent)}), "POST",
+             s + "/parties/{partyId}/answer")
+    conforms(agent.post(party_path + "/answer", json={}), "POST",
+             s + "/parties/{partyId}/answer")
+    conforms(agent.get(f"{TELEPHONY}/sessions/s-nope"), "GET", s)
+    with limited_api(ready) as limited:
+        conforms(limited.get(path), "GET", s)
+    agent.delete(path)
+    ready.wait_for(lambda: len(receiver.received) >= 4)
+    _bodies_conform(spec, receiver, "TelephonySessionsEventBody")

@@ -11,41 +11,23 @@ import json
 
 import pytest
 from asgiref.sync import sync_to_async
-from asgiref.testing import ApplicationCommunicator
-from django.conf import settings
-from django.test import Client
 
-from crm_cti.asgi import application
 from crm_cti.ops.consumers import HEALTHZ_MAX_MESSAGE_CHARS
+from tests.support.websocket import Socket as BaseSocket
+from tests.support.websocket import session_cookie_for as _cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _cookie_for(user) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"\
-        .encode()
-
-
-class Socket(ApplicationCommunicator):
+class Socket(BaseSocket):
     def __init__(self, *, cookie: bytes = b"") -> None:
-        headers = [(b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000")]
-        if cookie:
-            headers.append((b"cookie", cookie))
-        super().__init__(application, {
-            "type": "websocket", "path": "/ws/healthz/", "query_string": b"",
-            "headers": headers, "subprotocols": [], "client": ("127.0.0.1", 5000),
-            "server": ("127.0.0.1", 8000),
-        })
+        super().__init__(path="/ws/healthz/", cookie=cookie)
 
     async def open(self) -> tuple[bool, int | None]:
-        await self.send_input({"type": "websocket.connect"})
-        message = await self.receive_output(5)
-        if message["type"] == "websocket.close":
-            return False, message.get("code")
-        assert json.loads((await self.receive_output(5))["text"]) == {"type": "hello"}
-        return True, None
+        opened, code = await super().open()
+        if opened:
+            assert json.loads((await self.receive_output(5))["text"]) == {"type": "hello"}
+        return opened, code
 
     async def reply(self) -> dict:
         return await self.receive_output(5)

@@ -86,9 +86,9 @@ class SandboxProcess:
     def call(self, session_id: str) -> dict[str, Any]:
         return self._ok(self.http.get(f"/sandbox/calls/{session_id}"))
 
-    def notify(self, extension: str, body: Any) -> dict[str, Any]:
-        return self._ok(self.http.post("/sandbox/notify",
-                                       json={"extension": extension, "body": body}))
+    def notify(self, extension: str, body: Any, event: str = "presence") -> dict[str, Any]:
+        return self._ok(self.http.post("/sandbox/notify", json={
+            "extension": extension, "body": body, "event": event}))
 
     def inject_call_log(self, extension: str, records: int, **kw: Any) -> dict[str, Any]:
         return self._ok(self.http.post("/sandbox/calllog",

@@ -44,25 +44,16 @@ def database_url_for_tests() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{d['NAME']}"
 
 
-def pytest_configure(config) -> None:
-    """The product under test serves the sandbox's main account, as the demo does: sign-ins
-    from any other account are refused (RC_ACCOUNT_ID), here and in every process started."""
-    from django.conf import settings
-
-    from crm_cti.sandbox.config import ACCOUNT_ID
-
-    if not settings.RC_ACCOUNT_ID:
-        settings.RC_ACCOUNT_ID = ACCOUNT_ID
-
-
 def process_env(**extra: str) -> dict[str, str]:
-    """Environment for a product subprocess: the test's own settings, served over plain HTTP."""
+    """Environment for a product subprocess: the product's settings (not tests/settings.py)
+    with the test run's keys, account and database, served over plain HTTP."""
     from django.conf import settings
 
     env = dict(os.environ)
     # Browser tests lift Django's async-safety guard in this process; a server never may.
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
+        DJANGO_SETTINGS_MODULE="crm_cti.settings",
         DATABASE_URL=database_url_for_tests(),
         SECURE_SSL_REDIRECT="false",
         SESSION_COOKIE_SECURE="false",

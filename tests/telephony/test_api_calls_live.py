@@ -42,5 +42,6 @@ def test_admin_may_watch_another_agent(client, admin_agent, other_agent):
 
 def test_agent_cannot_watch_another_agent(agent_client, other_agent):
     call_make(other_agent, state="connected", ended_at=None)
-    calls = agent_client.get(f"/api/calls/live/?agent={other_agent.pk}").json()["calls"]
-    assert calls == []
+    response = agent_client.get(f"/api/calls/live/?agent={other_agent.pk}")
+    assert response.status_code == 403
+    assert "calls" not in response.json()

@@ -15,6 +15,7 @@ from crm_cti.sandbox.rest.common import (
     account_uri,
     extension_target,
     extension_uri,
+    single_page,
 )
 from crm_cti.sandbox.seed import Extension
 from crm_cti.sandbox.state import iso
@@ -148,13 +149,7 @@ async def phone_number_list(ctx: Ctx) -> Response:
     ext = extension_target(ctx, "ReadExtensions")
     records = phone_number_records(ctx, ext)
     uri = extension_uri(ctx, ext) + "/phone-number?page=1&perPage=100"
-    return JSONResponse({
-        "uri": uri,
-        "records": records,
-        "paging": {"page": 1, "perPage": 100, "pageStart": 0, "pageEnd": len(records) - 1,
-                   "totalPages": 1, "totalElements": len(records)},
-        "navigation": {"firstPage": {"uri": uri}, "lastPage": {"uri": uri}},
-    })
+    return JSONResponse(single_page(uri, records))
 
 
 def presence_body(ctx: Ctx, ext: Extension, detailed: bool) -> dict[str, Any]:
@@ -181,13 +176,7 @@ async def account_presence_read(ctx: Ctx) -> Response:
     detailed = ctx.request.query_params.get("detailedTelephonyState", "").lower() == "true"
     records = [presence_body(ctx, ext, detailed) for ext in ctx.state.extensions.values()]
     uri = account_uri(ctx) + "/presence?page=1&perPage=100"
-    return JSONResponse({
-        "uri": uri,
-        "records": records,
-        "paging": {"page": 1, "perPage": 100, "pageStart": 0, "pageEnd": len(records) - 1,
-                   "totalPages": 1, "totalElements": len(records)},
-        "navigation": {"firstPage": {"uri": uri}, "lastPage": {"uri": uri}},
-    })
+    return JSONResponse(single_page(uri, records))
 
 
 ROUTES = [account_read, extension_read, phone_number_list, presence_read,

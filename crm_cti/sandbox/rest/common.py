@@ -49,6 +49,17 @@ def extension_uri(ctx: Ctx, ext: Extension) -> str:
     return account_uri(ctx) + f"/extension/{ext.id}"
 
 
+def single_page(uri: str, records: list) -> dict:
+    """A list response that fits one page (``records``, ``paging``, ``navigation``)."""
+    return {
+        "uri": uri,
+        "records": records,
+        "paging": {"page": 1, "perPage": 100, "pageStart": 0, "pageEnd": len(records) - 1,
+                   "totalPages": 1, "totalElements": len(records)},
+        "navigation": {"firstPage": {"uri": uri}, "lastPage": {"uri": uri}},
+    }
+
+
 def per_page_param(ctx: Ctx, *, default: int = 100, maximum: int = 1000) -> int:
     """``perPage`` as the spec's PerPageWithMax says: 1 to 1000, the string ``max`` for 1000,
     and a larger integer clamped to 1000 rather than refused."""

@@ -52,7 +52,8 @@ def _filters(ctx: Ctx, raw: Any) -> list[str]:
         if not isinstance(item, str):
             raise invalid_parameter("eventFilters", item)
         try:
-            filters.append(filter_normalize(ctx.state, ctx.user, item))
+            filters.append(filter_normalize(ctx.state, ctx.user, item,
+                                           scope=ctx.token.scope if ctx.token else None))
         except FilterError as error:
             if error.permission:
                 raise permission_required(error.permission) from None

@@ -8,8 +8,10 @@ import os
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from crm_cti.sandbox.callcontrol import SCENARIOS as CALL_CONTROL_SCENARIOS
+
 SCENARIOS = ("inbound_answered", "inbound_missed", "inbound_voicemail", "multi_device",
-             "concurrent", "hold_resume", "internal", "interactive")
+             "concurrent", "hold_resume", "internal", "interactive", *CALL_CONTROL_SCENARIOS)
 ACTIONS = ("answer", "hold", "resume", "hangup")
 
 
@@ -28,6 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="from_number", default=None,
                             help="caller number (for 'internal': the calling extension)")
         parser.add_argument("--name", default=None, help="caller name")
+        parser.add_argument("--to", default=None,
+                            help="the colleague of a transfer, park or forward scenario")
         parser.add_argument("--ring", type=float, default=None, help="ring seconds")
         parser.add_argument("--talk", type=float, default=None, help="talk seconds")
         parser.add_argument("--fault", action="append", default=[],
@@ -48,7 +52,7 @@ class Command(BaseCommand):
         else:
             path = "/sandbox/calls"
             payload = {"scenario": scenario, "extension": options["ext"]}
-            for key, option in (("from", "from_number"), ("name", "name"),
+            for key, option in (("from", "from_number"), ("name", "name"), ("to", "to"),
                                 ("ring_seconds", "ring"), ("talk_seconds", "talk")):
                 if options[option] is not None:
                     payload[key] = options[option]

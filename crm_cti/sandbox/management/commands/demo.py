@@ -1,7 +1,9 @@
 """``manage.py demo``: the RingCentral sandbox and crm_cti, started together for a trial.
 
 Both run as child processes; Ctrl-C (or SIGTERM) stops both. The app is pointed at the
-sandbox through ``RC_SERVER_URL`` exactly as it would be pointed at RingCentral.
+sandbox through ``RC_SERVER_URL`` exactly as it would be pointed at RingCentral. The command
+lives in the sandbox app because it starts the sandbox and knows the sandbox's account;
+product code never imports the sandbox.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from crm_cti.sandbox.config import ACCOUNT_ID
 
 STARTUP_TIMEOUT_SECONDS = 40
 
@@ -39,8 +43,6 @@ class Command(BaseCommand):
         env.setdefault("DEBUG", "true")
         if env["RC_SERVER_URL"] == sandbox_url:
             # The demo starts the sandbox, so it knows its account: only its users get in.
-            from crm_cti.sandbox.config import ACCOUNT_ID
-
             env.setdefault("RC_ACCOUNT_ID", ACCOUNT_ID)
         env["APP_PORT"] = str(port)
         children: list[subprocess.Popen] = []
