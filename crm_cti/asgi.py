@@ -20,7 +20,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from crm_cti.routing import websocket_urlpatterns  # noqa: E402
-from crm_cti.telephony.webhook_asgi import webhook_fast_path  # noqa: E402
+from crm_cti.telephony.webhook.asgi import webhook_fast_path  # noqa: E402
 
 
 async def lifespan(scope, receive, send) -> None:
@@ -42,7 +42,7 @@ async def lifespan(scope, receive, send) -> None:
 
 application = ProtocolTypeRouter(
     {
-        # Webhook deliveries are answered before Django (crm_cti/telephony/webhook_asgi.py).
+        # Webhook deliveries are answered before Django (crm_cti/telephony/webhook/asgi.py).
         "http": webhook_fast_path(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

@@ -9,6 +9,9 @@ from celery import Celery
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm_cti.settings")
 
 app = Celery("crm_cti")
+# The current app of every thread (the applier's, the web's executor threads), not only of
+# the one importing this module: dispatch.py and redis_client.py read celery.current_app.
+app.set_default()
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -16,12 +16,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
 from redis.exceptions import LockError
 
+from crm_cti.redis_client import redis_client
 from crm_cti.ringcentral.errors import PlatformUnavailable
 
 try:
@@ -33,13 +33,6 @@ logger = logging.getLogger(__name__)
 
 _thread_locks: dict[str, threading.Lock] = {}
 _registry_lock = threading.Lock()
-
-
-@lru_cache(maxsize=2)
-def _redis(url: str):  # type: ignore[no-untyped-def]
-    import redis
-
-    return redis.Redis.from_url(url)
 
 
 def _thread_lock(name: str) -> threading.Lock:
@@ -83,7 +76,7 @@ def shared_lock(
     it must exceed one token request (``RC_TIMEOUT_SECONDS``) plus a database write.
     """
     if settings.REDIS_URL:
-        lock = _redis(settings.REDIS_URL).lock(
+        lock = redis_client().lock(
             f"crm_cti:lock:{name}", timeout=hold_seconds, blocking_timeout=wait_seconds
         )
         if not lock.acquire():

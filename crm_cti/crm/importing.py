@@ -19,6 +19,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -49,6 +50,8 @@ TEXT_COLUMNS = ("first_name", "last_name", "company", "title", "email", "notes")
 # cheap, and what a crash can cost (the batch is rolled back and imported again).
 BATCH_ROWS = 25
 IMPORT_SOURCE = "CSV import"
+# The task that runs an import (crm/tasks.py registers it under this name).
+CONTACT_IMPORT_TASK = "crm.contact_import_process"
 
 
 class ImportFileError(ValueError):
@@ -254,8 +257,6 @@ def contact_imports_sweep() -> int:
     """Start again the imports whose task was lost: pending or running, and not updated for
     ``CONTACT_IMPORT_SWEEP_AFTER_SECONDS`` (a live run saves every batch). Returns how
     many were queued."""
-    from crm_cti.crm.tasks import contact_import_process
-
     cutoff = timezone.now() - timedelta(seconds=settings.CONTACT_IMPORT_SWEEP_AFTER_SECONDS)
     stale = list(
         ContactImport.objects.filter(
@@ -266,7 +267,8 @@ def contact_imports_sweep() -> int:
     # Touched, so that the next sweep leaves them to the task just queued.
     ContactImport.objects.filter(pk__in=stale).update(updated_at=timezone.now())
     for pk in stale:
-        transaction.on_commit(lambda pk=pk: contact_import_process.delay(pk))
+        # By name: crm/tasks.py imports this module, not the other way round.
+        transaction.on_commit(lambda pk=pk: current_app.tasks[CONTACT_IMPORT_TASK].delay(pk))
     if stale:
         logger.info("contact imports sweep: started %d lost imports again", len(stale))
     return len(stale)

@@ -157,7 +157,7 @@ def contact_quick_create(request: HttpRequest) -> JsonResponse:
         errors = {k: [{"message": m} for m in v] for k, v in exc.errors.items()}
         return JsonResponse({"ok": False, "errors": errors})
     # Calls from this number now belong to the contact; live cards update through a push.
-    from crm_cti.dashboard.services import calls_link_contact
+    from crm_cti.telephony.services.calls import calls_link_contact
 
     calls_link_contact(contact=contact, e164=data["phone"])
     return JsonResponse(

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm_cti.accounts.access import SIGN_IN, WatchRefused, agent_for, watch_target
 from crm_cti.accounts.refusals import refusal_for
 from crm_cti.ringcentral.errors import RingCentralError
-from crm_cti.telephony import services
 from crm_cti.telephony.models import RingOut
 from crm_cti.telephony.selectors import calls_live
 from crm_cti.telephony.serializers import call_to_dict
+from crm_cti.telephony.services import ringout as ringouts
 
 logger = logging.getLogger(__name__)
 
@@ -89,15 +89,15 @@ def ringout_create_view(request: HttpRequest) -> JsonResponse:
         message = "Enter the phone to ring first."
         return _error(400, message, errors={"from": message})
     try:
-        ringout = services.ringout_create(
+        ringout = ringouts.ringout_create(
             agent=agent, to_number=to_number, from_number=from_number
         )
-    except services.RingOutInvalid as exc:
+    except ringouts.RingOutInvalid as exc:
         return _error(400, str(exc), errors={exc.field: str(exc)})
     except RingCentralError as exc:
         logger.info("RingOut for %s refused: %s", agent, exc)
         return _platform_error(exc)
-    return JsonResponse({"ringout": services.ringout_to_dict(ringout)}, status=201)
+    return JsonResponse({"ringout": ringouts.ringout_to_dict(ringout)}, status=201)
 
 
 @require_http_methods(["GET", "DELETE"])
@@ -111,11 +111,11 @@ def ringout_detail_view(request: HttpRequest, ringout_id: int) -> JsonResponse:
         ringout = RingOut.objects.filter(pk=ringout_id, agent=agent).first()
         if ringout is None:
             return _error(404, "No such RingOut.")
-        return JsonResponse({"ringout": services.ringout_to_dict(ringout)})
+        return JsonResponse({"ringout": ringouts.ringout_to_dict(ringout)})
     try:
-        ringout = services.ringout_cancel(agent=agent, ringout_id=ringout_id)
+        ringout = ringouts.ringout_cancel(agent=agent, ringout_id=ringout_id)
     except RingOut.DoesNotExist:
         return _error(404, "No such RingOut.")
     except RingCentralError as exc:
         return _platform_error(exc)
-    return JsonResponse({"ringout": services.ringout_to_dict(ringout)})
+    return JsonResponse({"ringout": ringouts.ringout_to_dict(ringout)})

@@ -7,18 +7,15 @@ through ``selectors``, writes and every RingCentral request (SMS, pager, recordi
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import (
     Http404,
@@ -63,12 +60,7 @@ from crm_cti.dashboard.selectors import (
 )
 from crm_cti.dashboard.services import (
     RECORDING_SLOT_REFRESH_SECONDS,
-    CallNotValid,
     agent_set_ringout_from,
-    call_annotate,
-    call_contact_choose,
-    call_dismiss_check,
-    call_number_add_to_contact,
     calllog_refresh_request,
     calls_csv_chunks,
     pager_send,
@@ -78,9 +70,17 @@ from crm_cti.dashboard.services import (
     recording_stream_slot_take,
     sms_send,
 )
+from crm_cti.dashboard.streaming import streamed_body
 from crm_cti.ringcentral.errors import NotFound, RingCentralError
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.serializers import call_to_dict
+from crm_cti.telephony.services.calls import (
+    CallNotValid,
+    call_annotate,
+    call_contact_choose,
+    call_dismiss_check,
+    call_number_add_to_contact,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -242,79 +242,6 @@ def call_history_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Body:
-    """A response body that is streamed for real and always closed.
-
-    Django calls ``close()`` when the response ends (finished, or the WSGI server gave up),
-    so resources are released even when iteration never started.
-    """
-
-    def __init__(
-        self, chunks: Iterator[Any], *, on_close: Callable[[], None] | None = None
-    ) -> None:
-        self._chunks = chunks
-        self._on_close = on_close
-
-    def __iter__(self) -> Iterator[Any]:
-        return self._chunks
-
-    def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            # ValueError "generator already executing": the client left while a worker
-            # thread was reading; the generator closes once that read returns.
-            with contextlib.suppress(ValueError):
-                close()
-        on_close, self._on_close = self._on_close, None
-        if on_close is not None:
-            on_close()
-
-
-class _AsyncBody(_Body):
-    """Under ASGI Django reads a *synchronous* body to the end (into memory) before sending a
-    byte: this one is asynchronous, each chunk fetched by ``sync_to_async``.
-    ``thread_sensitive`` keeps database reads on the request's own thread (its connection
-    and server-side cursor); network reads need not hold that thread."""
-
-    __iter__ = None  # type: ignore[assignment]  # not iterable synchronously
-
-    def __init__(
-        self,
-        chunks: Iterator[Any],
-        *,
-        thread_sensitive: bool,
-        on_close: Callable[[], None] | None = None,
-    ) -> None:
-        super().__init__(chunks, on_close=on_close)
-        self._thread_sensitive = thread_sensitive
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self._chunks_async()
-
-    async def _chunks_async(self) -> AsyncIterator[Any]:
-        done = object()
-        next_chunk = sync_to_async(next, thread_sensitive=self._thread_sensitive)
-        try:
-            while (chunk := await next_chunk(self._chunks, done)) is not done:
-                yield chunk
-        finally:
-            # Also when the client went away and the server cancelled the response.
-            await sync_to_async(self.close, thread_sensitive=self._thread_sensitive)()
-
-
-def _streamed(
-    request: HttpRequest,
-    chunks: Iterator[Any],
-    *,
-    thread_sensitive: bool,
-    on_close: Callable[[], None] | None = None,
-) -> _Body:
-    """``chunks`` as a body the server in use (WSGI or ASGI) really streams."""
-    if isinstance(request, ASGIRequest):
-        return _AsyncBody(chunks, thread_sensitive=thread_sensitive, on_close=on_close)
-    return _Body(chunks, on_close=on_close)
-
-
 @login_required
 @require_GET
 def call_history_csv(request: HttpRequest) -> HttpResponseBase:
@@ -326,7 +253,7 @@ def call_history_csv(request: HttpRequest) -> HttpResponseBase:
         )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response = StreamingHttpResponse(
-        _streamed(request, calls_csv_chunks(calls=calls), thread_sensitive=True),
+        streamed_body(request, calls_csv_chunks(calls=calls), thread_sensitive=True),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="calls-{stamp}.csv"'
@@ -560,7 +487,7 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
         recording_stream_slot_release(slot=slot)
         stream.close()
 
-    body = _streamed(
+    body = streamed_body(
         request, _recording_chunks(stream, slot), thread_sensitive=False, on_close=release
     )
     response = StreamingHttpResponse(

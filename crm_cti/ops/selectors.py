@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.tokens import agent_user_key
+from crm_cti.redis_client import redis_client
 from crm_cti.ringcentral.budget import GROUPS, budget_usage
 from crm_cti.telephony.models import Call, Subscription, TelephonyEvent
 
@@ -56,7 +57,7 @@ def subscription_health(*, now: datetime | None = None) -> list[SubscriptionHeal
 def agents_without_subscription(*, now: datetime | None = None) -> list[dict[str, Any]]:
     """Signed-in agents whose pops cannot arrive: their subscription is missing, not Active
     (Recreating, Blacklisted, ...) or expired — or, in account mode, the account one is."""
-    from crm_cti.telephony.services import account_mode_wanted, agents_signed_in
+    from crm_cti.telephony.services.subscriptions import account_mode_wanted, agents_signed_in
 
     now = now or timezone.now()
 
@@ -158,14 +159,12 @@ def queue_depth() -> dict[str, Any]:
     broker_error = ""
     if settings.REDIS_URL:
         try:
-            import redis
-
-            client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+            client = redis_client()
             # With Redis as the broker, a Celery queue is a Redis list of that name.
             broker = int(client.llen(settings.CELERY_TASK_DEFAULT_QUEUE))
         except Exception as exc:
             broker_error = f"{type(exc).__name__}: {exc}"
-    from crm_cti.telephony.applier import stream_backlog
+    from crm_cti.telephony.stream import stream_backlog
 
     return {
         "broker": broker,

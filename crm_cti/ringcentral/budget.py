@@ -28,10 +28,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+# The process's shared Redis client: a leaf, the only module of ours this package uses.
+from crm_cti.redis_client import redis_client
 
 Group = Literal["Light", "Medium", "Heavy", "Auth"]
 GROUPS: tuple[Group, ...] = ("Light", "Medium", "Heavy", "Auth")
@@ -359,10 +362,8 @@ return 1
 class _RedisStore:
     """Distributed mode: the state in Redis, read and written atomically by Lua scripts."""
 
-    def __init__(self, url: str) -> None:
-        import redis
-
-        self._redis = redis.Redis.from_url(url)
+    def __init__(self, client: Any) -> None:
+        self._redis = client
         self._take = self._redis.register_script(_TAKE_LUA)
         self._sync = self._redis.register_script(_SYNC_LUA)
         self._prefix = getattr(settings, "RC_BUDGET_KEY_PREFIX", "crm_cti:rc-budget")
@@ -437,7 +438,7 @@ def _store() -> _MemoryStore | _RedisStore:
         with _store_lock:
             store = _stores.get(key)
             if store is None:
-                store = _RedisStore(url) if url else _MemoryStore()
+                store = _RedisStore(redis_client()) if url else _MemoryStore()
                 _stores[key] = store
     return store
 

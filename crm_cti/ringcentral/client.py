@@ -24,7 +24,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -34,12 +34,18 @@ from requests_oauthlib import OAuth2Session
 from crm_cti.ringcentral import allow_plain_http_to_loopback, plain_http_host
 from crm_cti.ringcentral.budget import budget_observe, budget_take, operation_group
 from crm_cti.ringcentral.errors import (
-    NeedsSignIn,
     PlatformUnavailable,
     RateLimited,
     ServerError,
 )
 from crm_cti.ringcentral.http import error_from_response
+
+# What a client is made with and what it streams, in their own module (names kept here).
+from crm_cti.ringcentral.recording import (  # noqa: F401
+    RecordingContent,
+    StaticToken,
+    TokenSource,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,83 +54,6 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRYABLE_STATUSES = frozenset({500, 502, 503, 504})
 # A retry that would hold the caller (a page, a task slot) longer than this is not made.
 MAX_RETRY_DELAY_SECONDS = 8.0
-
-
-class TokenSource(Protocol):
-    """Where a client gets its access token; ``crm_cti.accounts`` implements the real ones."""
-
-    @property
-    def user_key(self) -> str:
-        """Whose budget requests count against (stable per RingCentral user)."""
-        ...
-
-    def access_token(self) -> str:
-        """A token valid now (the source refreshes it when it is about to expire)."""
-        ...
-
-    def after_unauthorized(self, rejected: str) -> str:
-        """The platform said 401 to ``rejected``: return a newer token or raise NeedsSignIn."""
-        ...
-
-
-class StaticToken:
-    """A token that cannot be refreshed: the sign-in callback reading the new agent's profile."""
-
-    def __init__(self, access_token: str, *, user_key: str = "") -> None:
-        self._token = access_token
-        self._user_key = user_key
-
-    @property
-    def user_key(self) -> str:
-        return self._user_key
-
-    def access_token(self) -> str:
-        return self._token
-
-    def after_unauthorized(self, rejected: str) -> str:
-        raise NeedsSignIn("the access token was refused", status=401)
-
-    def __repr__(self) -> str:
-        return f"StaticToken(user_key={self._user_key!r})"
-
-
-class RecordingContent:
-    """A streamed recording: ``with client.stream_recording_content(uri) as rec:``.
-
-    ``content_type`` and ``content_length`` (int or None) come from the platform's headers,
-    and for a ``Range`` request ``status`` 206 with ``content_range``; ``accept_ranges`` says
-    whether the platform serves ranges. Iterating yields ``bytes`` chunks; closing releases
-    the connection.
-    """
-
-    def __init__(self, response: requests.Response, *, chunk_size: int = 64 * 1024) -> None:
-        self._response = response
-        self.chunk_size = chunk_size
-        self.status: int = response.status_code
-        self.content_type: str = response.headers.get("Content-Type", "audio/mpeg")
-        length = response.headers.get("Content-Length")
-        self.content_length: int | None = int(length) if length and length.isdigit() else None
-        self.content_range: str | None = response.headers.get("Content-Range")
-        self.accept_ranges: str | None = response.headers.get("Accept-Ranges")
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            for chunk in self._response.iter_content(chunk_size=self.chunk_size):
-                if chunk:
-                    yield chunk
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise PlatformUnavailable(f"recording stream broke: {type(exc).__name__}") from None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        self._response.close()
-
-    def __enter__(self) -> RecordingContent:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _bool(value: bool | None) -> str | None:

@@ -182,10 +182,7 @@ def _record(
 
 def stop(state: SandboxState, sub_id: str) -> None:
     """Forget a deleted subscription's queue and stop its worker."""
-    state.queues.pop(sub_id, None)
-    worker = state.workers.pop(sub_id, None)
-    if worker is not None:
-        worker.cancel()
+    state.delivery_stop(sub_id)
 
 
 def envelope_build(sub: Subscription, event: str, body: dict[str, Any]) -> dict[str, Any]:

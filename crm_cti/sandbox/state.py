@@ -285,6 +285,13 @@ class SandboxState:
         return int(self.started) % 1000000 * 100000 + self._message_counter
 
     # -- background work ---------------------------------------------------------------
+    def delivery_stop(self, sub_id: str) -> None:
+        """Forget a deleted subscription's queue and stop its worker (delivery.py's)."""
+        self.queues.pop(sub_id, None)
+        worker = self.workers.pop(sub_id, None)
+        if worker is not None:
+            worker.cancel()
+
     def spawn(self, coro: Any) -> asyncio.Task:
         """Run ``coro`` in the background; reset cancels whatever is still running."""
         task = asyncio.get_running_loop().create_task(coro)

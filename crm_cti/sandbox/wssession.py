@@ -177,13 +177,10 @@ async def _expire_later(state: SandboxState, session: WsSession, since: float) -
 def session_forget(state: SandboxState, session: WsSession) -> None:
     """Drop the session and the subscription that lived on it (the platform's are
     connection-bound: nothing is delivered once the session is gone)."""
-    # delivery.py hands notifications to this module; importing it at the top would loop.
-    from crm_cti.sandbox import delivery
-
     state.ws_sessions.pop(session.wsc, None)
     if session.subscription_id is not None:
         state.subscriptions.pop(session.subscription_id, None)
-        delivery.stop(state, session.subscription_id)
+        state.delivery_stop(session.subscription_id)
         session.subscription_id = None
 
 

@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
 
-from crm_cti.telephony import services
 from crm_cti.telephony.models import Call, RingOut, Subscription, TelephonyEvent
+from crm_cti.telephony.services import subscriptions
 
 
 @admin.register(Subscription)
@@ -41,7 +41,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):  # type: ignore[no-untyped-def]
         extra_context = extra_context or {}
         extra_context["service_credential"] = bool(settings.RC_JWT)
-        extra_context["webhook_address"] = services.webhook_address()
+        extra_context["webhook_address"] = subscriptions.webhook_address()
         return super().changelist_view(request, extra_context=extra_context)
 
     def create_account_view(self, request: HttpRequest) -> HttpResponseRedirect:
@@ -50,7 +50,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(target)
         try:
-            sub = services.subscription_ensure(agent=None)
+            sub = subscriptions.subscription_ensure(agent=None)
         except Exception as exc:
             self.message_user(request, f"Could not create it: {exc}", level=messages.ERROR)
         else:
@@ -61,7 +61,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def renew_or_recreate(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
         for sub in list(queryset.select_related("agent")):
             try:
-                fresh = services.subscription_ensure(agent=sub.agent)
+                fresh = subscriptions.subscription_ensure(agent=sub.agent)
                 self.message_user(
                     request, f"{fresh.rc_id}: {fresh.status} until {fresh.expires_at}"
                 )
@@ -72,7 +72,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def delete_on_ringcentral(self, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
         for sub in list(queryset.select_related("agent")):
             try:
-                services.subscription_delete(agent=sub.agent)
+                subscriptions.subscription_delete(agent=sub.agent)
             except Exception as exc:
                 self.message_user(request, f"{sub}: {exc}", level=messages.ERROR)
 

@@ -7,4 +7,6 @@ class TelephonyConfig(AppConfig):
     verbose_name = "Telephony"
 
     def ready(self) -> None:
-        from crm_cti.telephony import receivers  # noqa: F401  (connects the sign-in signals)
+        # receivers: connects the sign-in signals; tasks: registers the tasks dispatch.py
+        # starts by name, in every process (the web's included).
+        from crm_cti.telephony import receivers, tasks  # noqa: F401

@@ -254,6 +254,18 @@ class Call(models.Model):
         """The number of the party on the other side of the agent."""
         return self.from_number if self.direction == self.Direction.INBOUND else self.to_number
 
+    @property
+    def other_e164(self) -> str:
+        """``other_number`` in E.164 ("" when it is not a phone number)."""
+        return self.from_e164 if self.direction == self.Direction.INBOUND else self.to_e164
+
+    @classmethod
+    def other_e164_is(cls, e164: str) -> Q:
+        """Calls whose other party (``other_number``) has this E.164 number."""
+        return Q(direction=cls.Direction.INBOUND, from_e164=e164) | Q(
+            direction=cls.Direction.OUTBOUND, to_e164=e164
+        )
+
 
 class CallLogSync(models.Model):
     """High-water mark of the call-log import per agent (incremental history import)."""

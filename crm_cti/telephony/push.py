@@ -11,7 +11,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from crm_cti.redis_client import deployment_key
+from crm_cti.redis_client import deployment_key, redis_client
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.serializers import call_to_dict
 
@@ -138,8 +138,6 @@ PUSH_JOURNAL_NAME = "telephony-push-journal"
 
 
 def _journal() -> Any:
-    from crm_cti.redis_client import redis_client
-
     return redis_client()
 
 

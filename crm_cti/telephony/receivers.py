@@ -10,26 +10,27 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from crm_cti.accounts.signals import agent_signed_in, agent_signing_out
+from crm_cti.telephony import dispatch
 from crm_cti.telephony.models import CallLogSync, Subscription
+from crm_cti.telephony.services.subscriptions import subscription_delete, subscription_wanted_for
+from crm_cti.telephony.webhook.ingest import subscription_cache_clear
 
 logger = logging.getLogger(__name__)
 
 
 @receiver(agent_signed_in, dispatch_uid="telephony.on_agent_signed_in")
 def on_agent_signed_in(sender: Any, agent: Any, first_time: bool = False, **kwargs: Any) -> None:
-    from crm_cti.telephony import services, tasks
-
     def enqueue() -> None:
         # Never let a broker or platform problem break the sign-in itself.
         try:
-            if services.subscription_wanted_for(agent):
-                tasks.subscription_ensure.delay(agent.pk)
+            if subscription_wanted_for(agent):
+                dispatch.send(dispatch.SUBSCRIPTION_ENSURE, agent.pk)
             # The first sign-in of an agent that was created before it (by seed_demo, or
             # an admin) imports its call log too: what counts is whether it ever did.
             if first_time or not CallLogSync.objects.filter(
                 agent=agent, synced_until__isnull=False
             ).exists():
-                tasks.calllog_import.delay(agent.pk)
+                dispatch.send(dispatch.CALLLOG_IMPORT, agent.pk)
         except Exception:
             logger.exception("post-sign-in work for %s could not be queued", agent)
 
@@ -39,10 +40,8 @@ def on_agent_signed_in(sender: Any, agent: Any, first_time: bool = False, **kwar
 @receiver(agent_signing_out, dispatch_uid="telephony.on_agent_signing_out")
 def on_agent_signing_out(sender: Any, agent: Any, **kwargs: Any) -> None:
     """Delete the per-extension subscription while the agent's token still works."""
-    from crm_cti.telephony import services
-
     try:
-        services.subscription_delete(agent=agent)
+        subscription_delete(agent=agent)
     except Exception:
         logger.exception("could not delete the subscription of %s at sign-out", agent)
 
@@ -51,7 +50,6 @@ def on_agent_signing_out(sender: Any, agent: Any, **kwargs: Any) -> None:
 @receiver(post_delete, sender=Subscription, dispatch_uid="telephony.subscription_deleted")
 def on_subscription_changed(sender: Any, **kwargs: Any) -> None:
     """This process forgets cached webhook checks at once; other processes within
-    ``ingest.SUBSCRIPTION_CACHE_SECONDS`` (a wrong token or a gone row is re-read anyway)."""
-    from crm_cti.telephony.ingest import subscription_cache_clear
-
+    ``webhook.ingest.SUBSCRIPTION_CACHE_SECONDS`` (a wrong token or a gone row is re-read
+    anyway)."""
     subscription_cache_clear()

@@ -1,6 +1,9 @@
-"""The call tracker: presence events in, ``Call`` rows out. Plain functions, DB only.
+"""The call tracker: the state machine from parsed notifications to ``Call`` rows, and the
+batch persistence around it. Called by services/events.py (``events_process_batch``),
+inside its transaction; the facts of a call follow call_rules.py, the payloads are parsed
+by notifications/.
 
-Rules (DESIGN.md "The hot path" §2, and the seed flows):
+Rules (README "How a call becomes a pop", and the seed flows in crm_cti/sandbox/):
 
 - A call is identified by its ``sessionId`` on one extension. Each event lists every call of
   the extension (``activeCalls``), so every item is handled: concurrent calls are normal.
@@ -34,23 +37,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from crm_cti.accounts.models import Agent
-from crm_cti.crm.matching import party_match
-from crm_cti.crm.phones import try_normalize_e164
+from crm_cti.telephony.call_rules import (
+    call_blanks_fill,
+    call_duration,
+    call_end,
+    call_final_state,
+    call_missed_deadline,
+    call_numbers_refresh,
+)
 from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
+from crm_cti.telephony.notifications import InvalidEvent, Leg, ParsedEvent, event_parse
 from crm_cti.telephony.serializers import call_to_dict
 
 logger = logging.getLogger(__name__)
 
-TELEPHONY_STATUSES = ("NoCall", "CallConnected", "Ringing", "OnHold", "ParkedCall")
 # Aggregation over legs: the "most alive" leg gives the session's status.
 STATUS_RANK = {"NoCall": 0, "Ringing": 1, "ParkedCall": 2, "OnHold": 3, "CallConnected": 4}
 LIVE_STATE_FOR_STATUS = {
@@ -60,13 +66,6 @@ LIVE_STATE_FOR_STATUS = {
     "ParkedCall": Call.State.ON_HOLD,
 }
 ANSWERED_STATUSES = ("CallConnected", "OnHold", "ParkedCall")
-DIRECTIONS = {"Inbound": Call.Direction.INBOUND, "Outbound": Call.Direction.OUTBOUND}
-# Call-log results that name the final state better than the events can.
-RESULT_STATES = {
-    "Voicemail": Call.State.VOICEMAIL,
-    "Missed": Call.State.MISSED,
-}
-ANSWERED_RESULTS = ("Accepted", "Call connected", "Call Connected")
 
 # Fields whose change is worth a push to the browser.
 PUSHED_FIELDS = (
@@ -76,34 +75,8 @@ PUSHED_FIELDS = (
 )
 
 
-class InvalidEvent(ValueError):
-    """The payload lacks what the tracker needs (the webhook answers 400)."""
-
-
-@dataclass(frozen=True)
-class Leg:
-    session_id: str
-    status: str
-    direction: str
-    leg_id: str = ""
-    telephony_session_id: str = ""
-    from_number: str = ""
-    from_name: str = ""
-    to_number: str = ""
-    to_name: str = ""
-    start_time: datetime | None = None
-    termination_type: str = ""
-
-
-@dataclass(frozen=True)
-class ParsedEvent:
-    uuid: str
-    subscription_id: str
-    extension_id: str
-    sequence: int
-    timestamp: datetime | None
-    telephony_status: str
-    legs: tuple[Leg, ...] = field(default_factory=tuple)
+# What a session's legs tell about a call's parties (the first leg to know one wins).
+VIEW_FIELDS = ("telephony_session_id", "from_number", "from_name", "to_number", "to_name")
 
 
 @dataclass
@@ -116,141 +89,10 @@ class SessionView:
     intermediate: bool
     # A NoCall leg says terminationType "final": the call is over, no grace.
     final: bool = False
-    telephony_session_id: str = ""
-    from_number: str = ""
-    from_name: str = ""
-    to_number: str = ""
-    to_name: str = ""
+    # VIEW_FIELDS as the first leg that knows each tells them.
+    facts: dict[str, str] = field(default_factory=dict)
     start_time: datetime | None = None
     leg_ids: list[str] = field(default_factory=list)
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _identifier(value: Any, what: str, max_length: int, *, integer_ok: bool = True) -> str:
-    """An id from the payload: a string (or an integer), short enough for its column.
-
-    Anything else (a list, a bool, a 10 KB string) is garbage: refused with a 400 rather than
-    stored as a valid event, or failing the insert on PostgreSQL with a 503 that would make
-    the platform redeliver it forever."""
-    allowed = (str, int) if integer_ok else (str,)
-    if value is None or isinstance(value, bool) or not isinstance(value, allowed):
-        raise InvalidEvent(f"{what} is missing or not a string")
-    text = str(value).strip()
-    if not text:
-        raise InvalidEvent(f"missing {what}")
-    if len(text) > max_length:
-        raise InvalidEvent(f"{what} is longer than {max_length} characters")
-    return text
-
-
-def _field(value: Any, max_length: int) -> str:
-    # Display fields (numbers, names) are cut to their column rather than refused.
-    return _text(value)[:max_length] if isinstance(value, (str, int)) and not isinstance(
-        value, bool) else ""
-
-
-# Times outside this range are clamped into it: year 1 or 9999 is stored by PostgreSQL but
-# overflows when a page shows it in a time zone, and no call of ours happened then.
-EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
-
-
-def parse_time(value: Any) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = parse_datetime(value)
-    except (ValueError, OverflowError):
-        return None
-    if parsed is None:
-        return None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)
-    try:
-        return min(max(parsed, EARLIEST_TIME), LATEST_TIME)
-    except OverflowError:  # year 1 with a positive offset is before datetime.min in UTC
-        return EARLIEST_TIME
-
-
-def _not_after(value: datetime | None, limit: datetime | None) -> datetime | None:
-    return limit if value is not None and limit is not None and value > limit else value
-
-
-def event_parse(payload: Any) -> ParsedEvent:
-    """Validate a notification and pull out what the tracker uses; raise InvalidEvent."""
-    if not isinstance(payload, dict):
-        raise InvalidEvent("the notification is not a JSON object")
-    uuid = _identifier(payload.get("uuid"), "uuid", 64, integer_ok=False)
-    timestamp = parse_time(payload.get("timestamp"))
-    body = payload.get("body")
-    if not isinstance(body, dict):
-        raise InvalidEvent("missing body")
-    extension_id = _identifier(body.get("extensionId"), "body.extensionId", 32)
-    if extension_id == "~":
-        raise InvalidEvent("missing body.extensionId")
-    sequence = body.get("sequence")
-    if isinstance(sequence, bool) or not isinstance(sequence, (int, str)):
-        raise InvalidEvent("missing body.sequence")
-    try:
-        sequence = int(sequence)
-    except ValueError:
-        raise InvalidEvent("body.sequence is not an integer") from None
-    if not 0 <= sequence < 2**63:
-        raise InvalidEvent("body.sequence is out of range")
-    status = _text(body.get("telephonyStatus"))
-    if status and status not in TELEPHONY_STATUSES:
-        raise InvalidEvent(f"unknown body.telephonyStatus {status!r}")
-    active = body.get("activeCalls", [])
-    if active is None:
-        active = []
-    if not isinstance(active, list):
-        raise InvalidEvent("body.activeCalls is not a list")
-    if not active and not status:
-        raise InvalidEvent("neither body.activeCalls nor body.telephonyStatus")
-    legs = []
-    for index, item in enumerate(active):
-        if not isinstance(item, dict):
-            raise InvalidEvent(f"activeCalls[{index}] is not an object")
-        session_id = _text(item.get("sessionId"))
-        if session_id:
-            session_id = _identifier(item.get("sessionId"), f"activeCalls[{index}].sessionId",
-                                     64)
-        leg_status = _text(item.get("telephonyStatus"))
-        direction = _text(item.get("direction"))
-        if not session_id:
-            raise InvalidEvent(f"activeCalls[{index}] has no sessionId")
-        if leg_status not in TELEPHONY_STATUSES:
-            raise InvalidEvent(f"activeCalls[{index}] has no valid telephonyStatus")
-        if direction not in DIRECTIONS:
-            raise InvalidEvent(f"activeCalls[{index}] has no valid direction")
-        legs.append(
-            Leg(
-                session_id=session_id,
-                status=leg_status,
-                direction=DIRECTIONS[direction],
-                leg_id=_field(item.get("id"), 64) or _field(item.get("partyId"), 64),
-                telephony_session_id=_field(item.get("telephonySessionId"), 64),
-                from_number=_field(item.get("from"), 40),
-                from_name=_field(item.get("fromName"), 200),
-                to_number=_field(item.get("to"), 40),
-                to_name=_field(item.get("toName"), 200),
-                # No call starts after the event that reports it.
-                start_time=_not_after(parse_time(item.get("startTime")), timestamp),
-                termination_type=_text(item.get("terminationType")),
-            )
-        )
-    return ParsedEvent(
-        uuid=uuid,
-        subscription_id=_text(payload.get("subscriptionId")),
-        extension_id=extension_id,
-        sequence=sequence,
-        timestamp=timestamp,
-        telephony_status=status,
-        legs=tuple(legs),
-    )
 
 
 def sessions_aggregate(legs: tuple[Leg, ...] | list[Leg]) -> list[SessionView]:
@@ -274,9 +116,9 @@ def sessions_aggregate(legs: tuple[Leg, ...] | list[Leg]) -> list[SessionView]:
             view.final = True
         if leg.leg_id and leg.leg_id not in view.leg_ids:
             view.leg_ids.append(leg.leg_id)
-        for name in ("telephony_session_id", "from_number", "from_name", "to_number", "to_name"):
-            if not getattr(view, name) and getattr(leg, name):
-                setattr(view, name, getattr(leg, name))
+        for name in VIEW_FIELDS:
+            if not view.facts.get(name) and getattr(leg, name):
+                view.facts[name] = getattr(leg, name)
         if leg.start_time and (view.start_time is None or leg.start_time < view.start_time):
             view.start_time = leg.start_time
     for view in views.values():
@@ -297,47 +139,6 @@ def _min_time(current: datetime | None, candidate: datetime | None) -> datetime 
     return current
 
 
-def call_match_other_party(call: Call) -> None:
-    """Link the contact (or the internal agent's name) for the other party's number."""
-    number = call.from_number if call.direction == Call.Direction.INBOUND else call.to_number
-    match = party_match(raw_number=number, agent_id=call.agent_id)
-    call.contact = match.contact
-    call.contact_matches = match.contact_count
-    call.match_info = match.info
-    if match.agent is not None:
-        name = match.agent.name or match.agent.user.get_username()
-        if call.direction == Call.Direction.INBOUND and not call.from_name:
-            call.from_name = name
-        elif call.direction == Call.Direction.OUTBOUND and not call.to_name:
-            call.to_name = name
-
-
-def call_final_state(call: Call) -> str:
-    """The state of an ended call from what we know: call-log result first, then events."""
-    if call.result in RESULT_STATES:
-        return RESULT_STATES[call.result]
-    if call.answered_at is not None or call.result in ANSWERED_RESULTS:
-        return Call.State.ENDED
-    if call.direction == Call.Direction.INBOUND:
-        return Call.State.MISSED
-    return Call.State.ENDED
-
-
-def call_duration(call: Call) -> int | None:
-    """Talk time from the event times; the call log's figure replaces it once known."""
-    if call.ended_at is None:
-        return None
-    if call.answered_at is None:
-        return 0
-    return max(int((call.ended_at - call.answered_at).total_seconds()), 0)
-
-
-def _call_end(call: Call, at: datetime) -> None:
-    call.ended_at = at
-    call.state = call_final_state(call)
-    call.missed_due_at = None
-
-
 def _apply_view(
     *, call: Call, view: SessionView, sequence: int, at: datetime, newest: bool,
     missed_due_at: datetime | None = None,
@@ -348,16 +149,9 @@ def _apply_view(
     call.started_at = _min_time(call.started_at, view.start_time or at)
     if view.status in ANSWERED_STATUSES:
         call.answered_at = _min_time(call.answered_at, at)
-    number_changed = False
-    for name in ("telephony_session_id", "from_number", "from_name", "to_number", "to_name"):
-        value = getattr(view, name)
-        if value and not getattr(call, name):
-            setattr(call, name, value)
-            number_changed = number_changed or name in ("from_number", "to_number")
-    if number_changed or call.pk is None:
-        call.from_e164 = try_normalize_e164(call.from_number)
-        call.to_e164 = try_normalize_e164(call.to_number)
-        call_match_other_party(call)
+    filled = call_blanks_fill(call, view.facts)
+    if filled or call.pk is None:
+        call_numbers_refresh(call)
 
     if newest:
         call.last_sequence = sequence
@@ -377,11 +171,11 @@ def _apply_view(
                 # Maybe another device rings next: the call still shows as ringing.
                 call.missed_due_at = missed_due_at
             else:
-                _call_end(call, at)
+                call_end(call, at=at)
     if (call.missed_due_at is not None and call.answered_at is not None
             and call.state not in Call.FINAL_STATES):
         # A late (older) "connected": the pending NoCall ended an answered call, when it came.
-        _call_end(call, call.last_event_at or at)
+        call_end(call, at=call.last_event_at or at)
     if call.state in Call.FINAL_STATES:
         # A late "connected" turns a call that looked missed into an answered one.
         call.state = call_final_state(call)
@@ -404,6 +198,15 @@ class EnrichmentPlan:
             self.account_mode or call.agent_id is not None
         )
 
+    def mark(self, call: Call) -> bool:
+        """Mark an ended call as waiting for its record, if it wants one; returns whether
+        it did. Caller saves."""
+        if not self.wants(call):
+            return False
+        call.enrichment = Call.Enrichment.PENDING
+        call.enrich_due_at = self.due_at
+        return True
+
 
 @dataclass
 class ApplyResult:
@@ -414,31 +217,7 @@ class ApplyResult:
     messages: list[dict[str, Any]] = field(default_factory=list)
     # Calls a NoCall left ringing with a new missed_due_at: check them when it has passed.
     missed_pending_call_ids: list[int] = field(default_factory=list)
-    outcome: str = TelephonyEvent.Outcome.APPLIED
     applied_events: int = 0
-
-
-def event_apply(
-    *, event: TelephonyEvent, enrichment: EnrichmentPlan | None = None
-) -> ApplyResult:
-    """Apply a stored event, idempotently and order-safely.
-
-    Under the extension's lock, every event of that extension received but not yet applied
-    is applied in ``sequence`` order, not just this one: workers pick events up in any
-    order, and the browser should see ringing before connected whenever the platform sent
-    them that way. Each event is marked processed in the same transaction, so a task that
-    runs twice, or finds its event applied by another worker, changes nothing.
-    """
-    result = ApplyResult()
-    with transaction.atomic():
-        outcomes = extensions_apply(
-            extension_ids=[event.rc_extension_id], result=result, enrichment=enrichment
-        )
-    result.outcome = outcomes.get(event.pk) or (
-        TelephonyEvent.objects.filter(pk=event.pk).values_list("outcome", flat=True).first()
-        or ""
-    )
-    return result
 
 
 def extensions_apply(
@@ -473,8 +252,7 @@ def extensions_apply(
         return {}
     agents = {a.rc_extension_id: a for a in Agent.objects.filter(rc_extension_id__in=list(pending))}
     parsed = {event.pk: _parse_stored(event) for events in pending.values() for event in events}
-    grace = settings.CALL_MISSED_GRACE_SECONDS
-    missed_due_at = timezone.now() + timedelta(seconds=grace) if grace > 0 else None
+    missed_due_at = call_missed_deadline(now=timezone.now())
     calls = _CallRows.lock(parsed.values())
     outcomes: dict[int, str] = {}
     moved_states = []
@@ -620,9 +398,8 @@ def _event_apply_one(
                     missed_due_at=missed_due_at)
         changed = before is None or _snapshot(call) != before
         ended_now = call.state in Call.FINAL_STATES and not was_final
-        if ended_now and enrichment is not None and enrichment.wants(call):
-            call.enrichment = Call.Enrichment.PENDING
-            call.enrich_due_at = enrichment.due_at
+        if ended_now and enrichment is not None:
+            enrichment.mark(call)
         if changed or newest:
             calls.save(call)
         if (call.missed_due_at is not None and call.missed_due_at != due_before
@@ -676,11 +453,10 @@ def calls_missed_expire(
             # Ended meanwhile by reconciliation or the call log: only the mark is left.
             Call.objects.filter(pk=call.pk).update(missed_due_at=None)
             continue
-        _call_end(call, call.last_event_at or now)
+        call_end(call, at=call.last_event_at or now)
         call.duration = call_duration(call)
-        if enrichment is not None and enrichment.wants(call):
-            call.enrichment = Call.Enrichment.PENDING
-            call.enrich_due_at = enrichment.due_at
+        if enrichment is not None:
+            enrichment.mark(call)
         call.save()
         result.changed_call_ids.append(call.pk)
         result.ended_call_ids.append(call.pk)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from crm_cti.telephony import views
+from crm_cti.telephony.webhook import views
 
 app_name = "telephony"
 

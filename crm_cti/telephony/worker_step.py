@@ -22,12 +22,12 @@ class TelephonyApplierStep(bootsteps.StartStopStep):
     def start(self, parent: Any) -> None:
         from django.conf import settings
 
-        from crm_cti.telephony.services import tasks_are_eager
+        from crm_cti.telephony.dispatch import tasks_are_eager
 
         # Embedded mode has no stream: its events travel as Celery tasks.
         if not settings.REDIS_URL or tasks_are_eager():
             return
-        from crm_cti.telephony.applier import ApplierThread
+        from crm_cti.telephony.stream import ApplierThread
 
         self.thread = ApplierThread()
         self.thread.start()

@@ -12,12 +12,14 @@ import copy
 import time
 
 import pytest
+from django.db import transaction
 
 from bench.fixtures import agents_create
 from bench.pops import PopMatcher
 from bench.scenarios import DEFAULT_MIX, AgentSpec, envelope_stamp, plan_phase
 from crm_cti.telephony.models import TelephonyEvent
-from crm_cti.telephony.tracker import event_apply, event_parse
+from crm_cti.telephony.notifications import event_parse
+from crm_cti.telephony.tracker import ApplyResult, extensions_apply
 
 
 def store(payload: dict) -> TelephonyEvent:
@@ -44,7 +46,9 @@ def test_a_mixed_phase_replayed_through_the_tracker_pops_exactly_as_planned():
                            sent_at=event.at)
         payload = envelope_stamp(copy.deepcopy(event.envelope), wall_start=wall,
                                  now=wall + event.at)
-        result = event_apply(event=store(payload))
+        result = ApplyResult()
+        with transaction.atomic():
+            extensions_apply(extension_ids=[store(payload).rc_extension_id], result=result)
         for message in result.messages:
             matcher.frame(agent_id=agent.agent_id, call=message, received_at=event.at)
     report = matcher.report()

@@ -14,9 +14,9 @@ from crm_cti.accounts.preferences import team_settings_update
 from crm_cti.crm.matching import Rule
 from crm_cti.crm.models import Contact, ContactPhone
 from crm_cti.crm.services import company_line_mark
-from crm_cti.dashboard.services import call_contact_choose
+from crm_cti.telephony.call_rules import call_match_other_party
 from crm_cti.telephony.models import Call
-from crm_cti.telephony.tracker import call_match_other_party
+from crm_cti.telephony.services.calls import call_contact_choose
 from tests.support.people import call_make, contact_make
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_the_agents_choice_is_remembered_for_the_number(agent, other_agent, thre
 
 
 def test_a_contact_without_the_number_cannot_be_chosen(agent, three_contacts):
-    from crm_cti.dashboard.services import CallNotValid
+    from crm_cti.telephony.services.calls import CallNotValid
 
     stranger = contact_make("Sam", "Stranger", "+14155550999")
     with pytest.raises(CallNotValid):

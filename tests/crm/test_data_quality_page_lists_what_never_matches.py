@@ -5,7 +5,7 @@ number added from a pop card is audited and makes the next call from it match.""
 import pytest
 
 from crm_cti.crm.models import CompanyLine, Contact, ContactChange, ContactPhone
-from crm_cti.telephony.tracker import call_match_other_party
+from crm_cti.telephony.call_rules import call_match_other_party
 from tests.support.people import call_make, contact_make
 
 pytestmark = pytest.mark.django_db

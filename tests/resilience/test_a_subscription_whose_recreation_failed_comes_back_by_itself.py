@@ -13,8 +13,8 @@ import pytest
 from django.test import Client
 
 from crm_cti.ringcentral.budget import budget_reset
-from crm_cti.telephony import services
 from crm_cti.telephony.models import Subscription
+from crm_cti.telephony.services import subscriptions
 from tests.resilience.harness import Watcher, session_cookie_for
 from tests.support.agents import agent_sign_in
 from tests.support.stack import wait_until
@@ -34,7 +34,7 @@ def test_recreation_failed_while_the_webhook_was_down_then_comes_back(
     settings.WEBHOOK_BASE_URL = stack.url
     budget_reset()
     agent = agent_sign_in(sandbox, "102")
-    first = services.subscription_ensure(agent=agent)
+    first = subscriptions.subscription_ensure(agent=agent)
     assert first.status == "Active"
 
     # The web process goes down; the platform's deliveries fail and it blacklists the
@@ -53,7 +53,7 @@ def test_recreation_failed_while_the_webhook_was_down_then_comes_back(
     stack.start_beat()
     wait_until(
         lambda: Subscription.objects.filter(
-            agent=agent, status=services.SUBSCRIPTION_RECREATING, rc_id="",
+            agent=agent, status=subscriptions.SUBSCRIPTION_RECREATING, rc_id="",
         ).exclude(last_error="").exists(),
         timeout=60, interval=0.5, what=f"the failed re-creation to be recorded\n{stack.logs()}",
     )

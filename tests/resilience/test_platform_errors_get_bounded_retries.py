@@ -13,7 +13,7 @@ import pytest
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.services import client_for_agent
 from crm_cti.ringcentral.errors import PlatformUnavailable, RateLimited, ServerError
-from crm_cti.telephony import services
+from crm_cti.telephony.services import calllog
 from tests.accounts.signin_helpers import sign_in
 from tests.support.people import call_make
 
@@ -92,7 +92,7 @@ def test_a_429_storm_sends_one_request_per_penalty(rc, agent_signed_in, client,
     from django.utils import timezone
 
     call = call_make(agent_signed_in, enrichment="pending", enrich_due_at=timezone.now())
-    wait = services.call_log_fetch(scope_key=f"agent:{agent_signed_in.pk}")
+    wait = calllog.call_log_fetch(scope_key=f"agent:{agent_signed_in.pk}")
     assert wait is not None and wait > 1
     call.refresh_from_db()
     assert call.enrichment == "pending"

@@ -10,7 +10,7 @@ from crm_cti.accounts.crypto import decrypt_token
 from crm_cti.accounts.models import Agent, RingCentralToken
 from crm_cti.accounts.services import client_for_agent
 from crm_cti.ringcentral.errors import NeedsSignIn
-from crm_cti.telephony import services
+from crm_cti.telephony.services import activecalls, calllog, subscriptions
 from tests.accounts.signin_helpers import sign_in
 from tests.support.people import call_make
 
@@ -47,9 +47,9 @@ def test_revoked_token(rc, client):
     for _ in range(10):
         with pytest.raises(NeedsSignIn):
             client_for_agent(agent)
-        assert services.call_log_fetch(scope_key=f"agent:{agent.pk}") is None
-        services.subscriptions_maintain()
-        services.reconcile_all()
+        assert calllog.call_log_fetch(scope_key=f"agent:{agent.pk}") is None
+        subscriptions.subscriptions_maintain()
+        activecalls.reconcile_all()
     # Their session ended with the RingCentral one: the page sends them to sign in.
     page = client.get("/", follow=True)
     assert page.status_code == 200

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from crm_cti.ringcentral.budget import budget_reset
-from crm_cti.telephony import services
 from crm_cti.telephony.models import Subscription, TelephonyEvent
+from crm_cti.telephony.services import subscriptions
 from tests.support.agents import agent_sign_in
 from tests.support.stack import wait_until
 
@@ -35,7 +35,7 @@ def test_expired_and_blacklisted_subscriptions_come_back(stack_factory, fresh_sa
 
     # 1. Expired: created for 2 seconds only, and nothing renewed it in time (beat was down).
     settings.SUBSCRIPTION_EXPIRES_IN = 2
-    first = services.subscription_ensure(agent=agent)
+    first = subscriptions.subscription_ensure(agent=agent)
     wait_until(lambda: not _active_at_platform(sandbox), timeout=10, what="the expiry")
     stack.start_beat()
     wait_until(

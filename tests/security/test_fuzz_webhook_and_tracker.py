@@ -16,9 +16,9 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crm_cti.telephony.ingest import event_timestamp_refusal, payload_load
 from crm_cti.telephony.models import Call, ExtensionState, Subscription, TelephonyEvent
-from crm_cti.telephony.tracker import InvalidEvent, event_parse
+from crm_cti.telephony.notifications import InvalidEvent, event_parse, payload_load
+from crm_cti.telephony.webhook.ingest import event_timestamp_refusal
 from tests.support.people import eager_tasks  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]

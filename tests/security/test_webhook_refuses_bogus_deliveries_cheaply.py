@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from crm_cti.telephony.ingest import MAX_JSON_DEPTH
 from crm_cti.telephony.models import Subscription, TelephonyEvent
+from crm_cti.telephony.notifications import MAX_JSON_DEPTH
 from tests.support.people import eager_tasks  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]

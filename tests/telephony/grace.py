@@ -10,7 +10,7 @@ import time
 import pytest
 from django.conf import settings
 
-from crm_cti.telephony import services
+from crm_cti.telephony.services import events
 
 SHORT_GRACE_SECONDS = 0.05
 
@@ -24,4 +24,4 @@ def short_grace(settings) -> float:
 def grace_pass() -> None:
     """Let every pending NoCall's grace run out, then end the calls nothing carried on."""
     time.sleep(settings.CALL_MISSED_GRACE_SECONDS + 0.02)
-    services.calls_missed_end()
+    events.calls_missed_end()

@@ -30,7 +30,7 @@ from websockets.sync.client import connect as ws_connect
 
 from crm_cti.accounts.models import Agent
 from crm_cti.ringcentral.budget import budget_reset
-from crm_cti.telephony import services
+from crm_cti.telephony.services import subscriptions
 from tests.support.agents import agent_sign_in
 from tests.support.stack import LiveApp, ManagedProcess, process_env, start_live_app, wait_until
 
@@ -213,7 +213,7 @@ class Pipeline:
         return agent_sign_in(self.sandbox, extension_number)
 
     def subscribe(self, agent: Agent):
-        return services.subscription_ensure(agent=agent)
+        return subscriptions.subscription_ensure(agent=agent)
 
     def session_cookie(self, agent: Agent) -> str:
         client = Client()

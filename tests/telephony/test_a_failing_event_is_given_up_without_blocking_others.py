@@ -18,7 +18,7 @@ from django.db import connection
 
 from crm_cti.celery import app
 from crm_cti.redis_client import redis_client
-from crm_cti.telephony import applier
+from crm_cti.telephony import stream as event_stream
 from crm_cti.telephony.models import Call, TelephonyEvent
 from tests.resilience.harness import presence_event
 from tests.telephony.conftest import Webhook
@@ -38,8 +38,8 @@ def stream(distributed_mode, redis_url, settings, monkeypatch):
     settings.EVENT_MAX_ATTEMPTS = 3
     monkeypatch.setattr(app.conf, "task_always_eager", False)
     monkeypatch.setattr(app.conf, "task_default_queue", f"test-poison-{uuid.uuid4().hex}")
-    monkeypatch.setattr(applier, "CLAIM_IDLE_MS", 0)
-    key = applier.stream_key()
+    monkeypatch.setattr(event_stream, "CLAIM_IDLE_MS", 0)
+    key = event_stream.stream_key()
     yield key
     redis_client().delete(key, app.conf.task_default_queue)
 
@@ -76,7 +76,7 @@ def test_a_failing_event_is_tried_then_failed_while_the_rest_flows(
     other = [_event(subscription, EXT_B, 1, "Ringing", "b-call")]
     assert [hook.post(e).status_code for e in [poison, *after, *other]] == [200] * 4
 
-    first = applier.Applier(consumer="first")
+    first = event_stream.Applier(consumer="first")
     first.step()
     # The good events were applied despite sharing a batch (and an extension) with it.
     assert Call.objects.get(session_id="a-next").state == Call.State.CONNECTED
@@ -92,17 +92,17 @@ def test_a_failing_event_is_tried_then_failed_while_the_rest_flows(
 
     # Other appliers take the failing entry over (it is not acknowledged: an applier claims
     # such entries first thing) and try it again, until it failed EVENT_MAX_ATTEMPTS times.
-    applier.Applier(consumer="second").step()
+    event_stream.Applier(consumer="second").step()
     bad.refresh_from_db()
     assert bad.processed_at is None and bad.attempts == 2
-    second = applier.Applier(consumer="third")
+    second = event_stream.Applier(consumer="third")
     second.step()
     bad.refresh_from_db()
     assert bad.outcome == TelephonyEvent.Outcome.FAILED
     assert bad.processed_at is not None
     assert bad.attempts == 3
     assert "failed 3 times" in bad.error and "test_refused_caller" in bad.error
-    assert redis_client().xpending(stream, applier.GROUP)["pending"] == 0
+    assert redis_client().xpending(stream, event_stream.GROUP)["pending"] == 0
     assert redis_client().xlen(stream) == 0
     assert not Call.objects.filter(session_id="poison").exists()
 
@@ -129,18 +129,18 @@ def test_an_entry_whose_appliers_all_died_is_given_up_after_as_many_deliveries(
     assert hook.post(event).status_code == 200
     client_ = redis_client()
     # Three appliers in turn read it and die before acknowledging it.
-    dead = applier.Applier(consumer="dead-0")
+    dead = event_stream.Applier(consumer="dead-0")
     dead._group_ensure(client_)
     assert len(dead._read(client_)) == 1
     for n in (1, 2):
-        client_.xautoclaim(stream, applier.GROUP, f"dead-{n}", min_idle_time=0,
+        client_.xautoclaim(stream, event_stream.GROUP, f"dead-{n}", min_idle_time=0,
                            start_id="0-0", count=10)
-    survivor = applier.Applier(consumer="survivor")
+    survivor = event_stream.Applier(consumer="survivor")
     survivor.step()
     stored = TelephonyEvent.objects.get(uuid=event["uuid"])
     assert stored.outcome == TelephonyEvent.Outcome.FAILED
     assert "delivered 3 times" in stored.error
-    assert client_.xpending(stream, applier.GROUP)["pending"] == 0
+    assert client_.xpending(stream, event_stream.GROUP)["pending"] == 0
     assert not Call.objects.exists()
 
 

@@ -15,9 +15,10 @@ from django.db import transaction
 from django.test import Client
 
 from crm_cti.dashboard.consumers import AgentConsumer
-from crm_cti.telephony import services
+from crm_cti.telephony import stream as event_stream
 from crm_cti.telephony.models import Call, ExtensionState, Subscription, TelephonyEvent
-from crm_cti.telephony.tracker import ApplyResult, extensions_apply, parse_time
+from crm_cti.telephony.notifications import parse_time
+from crm_cti.telephony.tracker import ApplyResult, extensions_apply
 from tests.support.people import agent_create
 from tests.telephony.conftest import Webhook, WebsocketCommunicator, calls_state, fixture_events
 from tests.telephony.grace import grace_pass, short_grace  # noqa: F401 - fixture
@@ -120,7 +121,7 @@ def grace_pass_without_check() -> None:
     from django.conf import settings
 
     time.sleep(settings.CALL_MISSED_GRACE_SECONDS + 0.02)
-    services.events_sweep()
+    event_stream.events_sweep()
 
 
 # --------------------------------------------------------------------------- every order

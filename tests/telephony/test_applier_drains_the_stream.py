@@ -1,5 +1,5 @@
 """In distributed mode a stored event is announced on a Redis stream and applied by the
-applier (crm_cti/telephony/applier.py): in order, acknowledged only once applied, and taken
+applier (crm_cti/telephony/event_stream.py): in order, acknowledged only once applied, and taken
 over from an applier that died holding it. Real Redis, real database."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from crm_cti.celery import app
 from crm_cti.redis_client import redis_client
-from crm_cti.telephony import applier
+from crm_cti.telephony import stream as event_stream
 from crm_cti.telephony.models import Call, TelephonyEvent
 from tests.telephony.conftest import Webhook, fixture_events
 from tests.telephony.grace import grace_pass, short_grace  # noqa: F401 - fixture
@@ -24,12 +24,12 @@ def stream(redis_url, settings, monkeypatch):
     settings.REDIS_URL = redis_url
     monkeypatch.setattr(app.conf, "task_always_eager", False)
     monkeypatch.setattr(app.conf, "task_default_queue", f"test-applier-{uuid.uuid4().hex}")
-    key = applier.stream_key()
+    key = event_stream.stream_key()
     yield key
     redis_client().delete(key, app.conf.task_default_queue)
 
 
-def _drain(consumer: applier.Applier, *, rounds: int = 20) -> int:
+def _drain(consumer: event_stream.Applier, *, rounds: int = 20) -> int:
     handled = 0
     for _ in range(rounds):
         step = consumer.step()
@@ -45,33 +45,33 @@ def test_posted_events_wait_on_the_stream_until_applied(client, subscription, st
     assert TelephonyEvent.objects.filter(processed_at__isnull=True).count() == 3
     assert not Call.objects.exists()  # nothing applied in the request
     assert redis_client().xlen(stream) == 3
-    assert applier.stream_backlog() == {"waiting": 3, "unacknowledged": 0}
+    assert event_stream.stream_backlog() == {"waiting": 3, "unacknowledged": 0}
 
-    assert _drain(applier.Applier(consumer="one")) == 3
+    assert _drain(event_stream.Applier(consumer="one")) == 3
     call = Call.objects.get()
     assert call.state == Call.State.ENDED and call.answered_at is not None
     assert not TelephonyEvent.objects.filter(processed_at__isnull=True).exists()
     # Acknowledged and deleted: nothing left pending for anyone to take over.
     assert redis_client().xlen(stream) == 0
-    assert redis_client().xpending(stream, applier.GROUP)["pending"] == 0
+    assert redis_client().xpending(stream, event_stream.GROUP)["pending"] == 0
 
 
 @pytest.mark.usefixtures("short_grace")
 def test_events_a_dead_applier_held_are_taken_over(client, subscription, stream, monkeypatch):
     hook = Webhook(client=client, subscription=subscription)
     assert hook.replay("seed_missed_inbound") == [200] * len(fixture_events("seed_missed_inbound"))
-    dead = applier.Applier(consumer="dead")
+    dead = event_stream.Applier(consumer="dead")
     dead._group_ensure(redis_client())
     held = dead._read(redis_client())  # read, then "killed" before applying
     assert len(held) == len(fixture_events("seed_missed_inbound"))
-    assert redis_client().xpending(stream, applier.GROUP)["pending"] == len(held)
-    assert applier.stream_backlog() == {"waiting": 0, "unacknowledged": len(held)}
+    assert redis_client().xpending(stream, event_stream.GROUP)["pending"] == len(held)
+    assert event_stream.stream_backlog() == {"waiting": 0, "unacknowledged": len(held)}
 
-    monkeypatch.setattr(applier, "CLAIM_IDLE_MS", 0)
-    assert _drain(applier.Applier(consumer="survivor")) == len(held)
+    monkeypatch.setattr(event_stream, "CLAIM_IDLE_MS", 0)
+    assert _drain(event_stream.Applier(consumer="survivor")) == len(held)
     grace_pass()  # the NoCall has no terminationType: missed once its grace has passed
     assert Call.objects.get().state == Call.State.MISSED
-    assert redis_client().xpending(stream, applier.GROUP)["pending"] == 0
+    assert redis_client().xpending(stream, event_stream.GROUP)["pending"] == 0
 
 
 def test_a_batch_applies_each_extension_in_sequence_order(client, subscription, stream):
@@ -80,7 +80,7 @@ def test_a_batch_applies_each_extension_in_sequence_order(client, subscription, 
     hook = Webhook(client=client, subscription=subscription)
     events = fixture_events("seed_answered_inbound")
     assert hook.replay(list(reversed(events))) == [200, 200, 200]
-    _drain(applier.Applier(consumer="one"))
+    _drain(event_stream.Applier(consumer="one"))
     call = Call.objects.get()
     assert call.state == Call.State.ENDED and call.answered_at is not None
     outcomes = set(TelephonyEvent.objects.values_list("outcome", flat=True))
@@ -90,12 +90,12 @@ def test_a_batch_applies_each_extension_in_sequence_order(client, subscription, 
 def test_the_sweeper_leaves_events_to_busy_appliers(client, subscription, stream, settings):
     """An overload is not made worse: while the stream holds entries, the sweeper adds no
     second copy of them; once it has drained, what it lost is swept."""
-    from crm_cti.telephony import services
+    from crm_cti.telephony import stream as event_stream
 
     settings.EVENT_SWEEP_AFTER_SECONDS = 0
     hook = Webhook(client=client, subscription=subscription)
     assert hook.replay("seed_answered_inbound") == [200, 200, 200]
-    assert services.events_sweep() == 0  # three entries wait for an applier
+    assert event_stream.events_sweep() == 0  # three entries wait for an applier
 
     redis_client().delete(stream)  # the stream is lost (Redis restarted without them)
-    assert services.events_sweep() == 3
+    assert event_stream.events_sweep() == 3

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm_cti.telephony import services
 from crm_cti.telephony.models import Call
+from crm_cti.telephony.services import calllog
 from tests.support.people import call_make
 
 pytestmark = [pytest.mark.integration]
@@ -37,7 +37,7 @@ def _record(**changes):
 def test_a_record_with_overlong_values_is_kept_cut(distributed_mode, transactional_db, agent):
     call = call_make(agent, session_id="cut-1", from_number="", from_e164="", to_number="",
                      to_e164="", duration=None)
-    services.call_log_record_apply(call=call, record=_record())
+    calllog.call_log_record_apply(call=call, record=_record())
     call.save()
     call.refresh_from_db()
     assert call.from_name == LONG_NAME[:200]
@@ -48,7 +48,7 @@ def test_a_record_with_overlong_values_is_kept_cut(distributed_mode, transaction
     assert call.enrichment == Call.Enrichment.DONE
 
     other = call_make(agent, session_id="cut-2", duration=None)
-    services.call_log_record_apply(call=other, record=_record(sessionId="cut-2",
+    calllog.call_log_record_apply(call=other, record=_record(sessionId="cut-2",
                                                               duration=10**12))
     other.save()
     other.refresh_from_db()

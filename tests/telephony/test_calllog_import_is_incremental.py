@@ -3,8 +3,8 @@
 import pytest
 
 from crm_cti.ringcentral.budget import budget_reset
-from crm_cti.telephony import services
 from crm_cti.telephony.models import Call, CallLogSync
+from crm_cti.telephony.services import calllog
 from tests.support.agents import agent_sign_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
@@ -19,7 +19,7 @@ def sandbox_agent(fresh_sandbox, settings, db):
 
 def test_import_then_incremental(fresh_sandbox, sandbox_agent):
     injected = fresh_sandbox.inject_call_log("102", 25, seed=7)["records"]
-    assert services.calllog_import(agent=sandbox_agent) == 25
+    assert calllog.calllog_import(agent=sandbox_agent) == 25
     calls = Call.objects.filter(agent=sandbox_agent)
     assert calls.count() == 25
     by_session = {c.session_id: c for c in calls}
@@ -35,5 +35,5 @@ def test_import_then_incremental(fresh_sandbox, sandbox_agent):
     assert sync.synced_until is not None
 
     # Nothing new: nothing re-imported (the overlap window holds no records).
-    assert services.calllog_import(agent=sandbox_agent) == 0
+    assert calllog.calllog_import(agent=sandbox_agent) == 0
     assert Call.objects.filter(agent=sandbox_agent).count() == 25

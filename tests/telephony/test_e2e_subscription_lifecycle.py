@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.signals import agent_signed_in, agent_signing_out
-from crm_cti.telephony import services
 from crm_cti.telephony.models import Call, Subscription
+from crm_cti.telephony.services import subscriptions
 from tests.support.stack import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -44,7 +44,7 @@ def test_renewed_before_expiry(pipeline, settings):
     sub = pipeline.subscribe(agent)
     first_expiry = sub.expires_at
     rc_id = sub.rc_id
-    services.subscriptions_maintain()
+    subscriptions.subscriptions_maintain()
     sub.refresh_from_db()
     assert sub.rc_id == rc_id
     assert sub.expires_at >= first_expiry
@@ -56,7 +56,7 @@ def test_recreated_when_missing(pipeline):
     sub = pipeline.subscribe(agent)
     with pipeline.sandbox.api("102") as api:
         assert api.delete(f"/restapi/v1.0/subscription/{sub.rc_id}").status_code == 204
-    services.subscriptions_maintain()
+    subscriptions.subscriptions_maintain()
     fresh = Subscription.objects.get(agent=agent)
     assert fresh.rc_id != sub.rc_id
     assert _remote(pipeline, fresh.rc_id)["status"] == "Active"
@@ -68,7 +68,7 @@ def test_recreated_when_expired(pipeline, settings):
     sub = pipeline.subscribe(agent)
     settings.SUBSCRIPTION_EXPIRES_IN = 3600
     wait_until(lambda: _remote(pipeline, sub.rc_id)["expired"], timeout=10, what="expiry")
-    services.subscriptions_maintain()
+    subscriptions.subscriptions_maintain()
     fresh = Subscription.objects.get(agent=agent)
     assert fresh.rc_id != sub.rc_id
     assert fresh.expires_at > timezone.now() + timedelta(minutes=30)
@@ -84,7 +84,7 @@ def test_recreated_when_blacklisted_and_pops_again(pipeline):
     wait_until(lambda: _remote(pipeline, sub.rc_id)["status"] == "Blacklisted", timeout=30,
                what="the platform to blacklist the subscription")
     assert Call.objects.count() == 0
-    services.subscriptions_maintain()
+    subscriptions.subscriptions_maintain()
     fresh = Subscription.objects.get(agent=agent)
     assert fresh.rc_id != sub.rc_id
     assert fresh.status == "Active"

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from crm_cti.telephony import services
+from crm_cti.telephony import stream as event_stream
 from crm_cti.telephony.models import Call, TelephonyEvent
+from crm_cti.telephony.services import events
 from tests.telephony.conftest import fixture_events
 
 
@@ -18,7 +19,7 @@ def test_sweeper_applies_events_that_were_never_enqueued(subscription, eager_tas
             payload=event,
         )
     TelephonyEvent.objects.update(received_at=timezone.now() - timedelta(minutes=5))
-    assert services.events_sweep() == 5
+    assert event_stream.events_sweep() == 5
     assert not TelephonyEvent.objects.filter(processed_at__isnull=True).exists()
     call = Call.objects.get()
     assert call.state == "ended"
@@ -31,11 +32,11 @@ def test_recent_unprocessed_events_are_left_to_their_task(subscription, eager_ta
         uuid=event["uuid"], subscription=subscription, rc_extension_id="400000102",
         sequence=1, payload=event,
     )
-    assert services.events_sweep() == 0
+    assert event_stream.events_sweep() == 0
 
 
 def test_old_applied_events_are_pruned(webhook):
     webhook.replay("seed_answered_inbound")
     TelephonyEvent.objects.update(received_at=timezone.now() - timedelta(days=30))
-    assert services.events_prune() == 3
+    assert events.events_prune() == 3
     assert Call.objects.get().state == "ended"

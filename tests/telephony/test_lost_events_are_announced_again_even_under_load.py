@@ -11,7 +11,7 @@ import pytest
 
 from crm_cti.celery import app
 from crm_cti.redis_client import redis_client
-from crm_cti.telephony import applier, services
+from crm_cti.telephony import stream as event_stream
 from crm_cti.telephony.models import TelephonyEvent
 from tests.resilience.harness import presence_event
 from tests.telephony.conftest import Webhook
@@ -26,7 +26,7 @@ def stream(redis_url, settings, monkeypatch):
     settings.EVENT_MAX_ATTEMPTS = 2
     monkeypatch.setattr(app.conf, "task_always_eager", False)
     monkeypatch.setattr(app.conf, "task_default_queue", f"test-sweep-{uuid.uuid4().hex}")
-    key = applier.stream_key()
+    key = event_stream.stream_key()
     yield key
     redis_client().delete(key, app.conf.task_default_queue)
 
@@ -54,20 +54,20 @@ def test_lost_events_are_announced_again_while_others_wait(client, subscription,
     waiting = set(stored) - lost
     _lose(stream, lost)
     # Three entries still wait for an applier (a busy stream): only the lost two come back.
-    assert applier.stream_backlog()["waiting"] == 3
-    assert services.events_sweep() == 2
+    assert event_stream.stream_backlog()["waiting"] == 3
+    assert event_stream.events_sweep() == 2
     assert len(_entries_of(stream, lost)) == 2
     assert len(_entries_of(stream, waiting)) == 3
     assert dict(TelephonyEvent.objects.values_list("pk", "attempts")) == {
         **{pk: 1 for pk in lost}, **{pk: 0 for pk in waiting}}
     # In the stream again: not announced a second time.
-    assert services.events_sweep() == 0
+    assert event_stream.events_sweep() == 0
 
     # Lost again, and again: after EVENT_MAX_ATTEMPTS announcements it is given up on.
     _lose(stream, lost)
-    assert services.events_sweep() == 2
+    assert event_stream.events_sweep() == 2
     _lose(stream, lost)
-    assert services.events_sweep() == 0
+    assert event_stream.events_sweep() == 0
     for pk in lost:
         event = TelephonyEvent.objects.get(pk=pk)
         assert event.outcome == TelephonyEvent.Outcome.FAILED
@@ -76,8 +76,8 @@ def test_lost_events_are_announced_again_while_others_wait(client, subscription,
     assert not TelephonyEvent.objects.filter(pk__in=waiting, processed_at__isnull=False).exists()
 
     # The appliers apply what waits, the failed ones are not awaited any more.
-    consumer = applier.Applier(consumer="one")
+    consumer = event_stream.Applier(consumer="one")
     for _ in range(3):
         consumer.step()
     assert not TelephonyEvent.objects.filter(processed_at__isnull=True).exists()
-    assert services.events_sweep() == 0
+    assert event_stream.events_sweep() == 0

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from crm_cti.accounts.models import Agent
-from crm_cti.telephony import services
 from crm_cti.telephony.models import Subscription
+from crm_cti.telephony.services import subscriptions
 from tests.support.agents import agent_sign_in
 from tests.support.people import agent_create
 
@@ -34,12 +34,12 @@ def test_a_signed_in_agent_without_a_subscription_gets_one(platform):
     Agent.objects.filter(pk=must_sign_in.pk).update(needs_signin=True)
     agent_create(extension="104")  # never signed in with RingCentral: no token
 
-    assert services.subscriptions_maintain() == {"ok": 0, "failed": 0, "created": 1}
+    assert subscriptions.subscriptions_maintain() == {"ok": 0, "failed": 0, "created": 1}
     sub = Subscription.objects.get()
     assert sub.agent == signed_in and sub.status == "Active"
     assert [s["id"] for s in _active_at_platform(platform)] == [sub.rc_id]
     # Next round: it is kept (renewal check), nothing more is created.
-    assert services.subscriptions_maintain() == {"ok": 1, "failed": 0, "created": 0}
+    assert subscriptions.subscriptions_maintain() == {"ok": 1, "failed": 0, "created": 0}
 
 
 def test_account_mode_gets_its_account_subscription(platform, settings):
@@ -47,10 +47,10 @@ def test_account_mode_gets_its_account_subscription(platform, settings):
     settings.RC_JWT = platform.user("101")["jwt"]
     agent_sign_in(platform, "102")
 
-    assert services.subscriptions_maintain() == {"ok": 0, "failed": 0, "created": 1}
+    assert subscriptions.subscriptions_maintain() == {"ok": 0, "failed": 0, "created": 1}
     sub = Subscription.objects.get()
     assert sub.mode == Subscription.Mode.ACCOUNT and sub.agent is None
     assert sub.status == "Active"
     assert "/extension/" not in sub.event_filters[0]
     # The account subscription covers every agent: sign-ins create none of their own.
-    assert not services.subscription_wanted_for(Agent.objects.get(extension_number="102"))
+    assert not subscriptions.subscription_wanted_for(Agent.objects.get(extension_number="102"))

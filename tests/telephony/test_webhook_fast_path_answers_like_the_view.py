@@ -1,4 +1,4 @@
-"""Under ASGI, ``POST /webhooks/ringcentral/`` is answered before Django (webhook_asgi.py).
+"""Under ASGI, ``POST /webhooks/ringcentral/`` is answered before Django (webhook/asgi.py).
 
 Every kind of delivery gets the same status from that route as from the Django view, the
 event is stored the same way, and anything else on the path still reaches Django."""

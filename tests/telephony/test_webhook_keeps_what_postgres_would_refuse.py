@@ -18,7 +18,7 @@ import pytest
 from django.db import connection
 
 from crm_cti.telephony.models import Call, TelephonyEvent
-from crm_cti.telephony.tracker import EARLIEST_TIME, LATEST_TIME, parse_time
+from crm_cti.telephony.notifications import EARLIEST_TIME, LATEST_TIME, parse_time
 from tests.telephony.conftest import fixture_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -106,7 +106,7 @@ def test_other_permanent_refusals_are_400_not_503(webhook, caplog):
     integrity = copy.deepcopy(fixture_events("seed_missed_inbound")[0])   # check_violation
     data = copy.deepcopy(fixture_events("hold_resume")[0])
     data["note"] = "not a number"                                         # invalid_text
-    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.ingest"):
+    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.webhook.ingest"):
         for event in (integrity, data):
             response = webhook.post(event)
             assert response.status_code == 400, response.content

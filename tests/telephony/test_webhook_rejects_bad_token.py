@@ -8,7 +8,7 @@ from tests.telephony.conftest import fixture_events
 
 def test_wrong_token_is_401_and_processes_nothing(webhook, caplog):
     event = fixture_events("seed_missed_inbound")[0]
-    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.ingest"):
+    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.webhook.ingest"):
         response = webhook.post(event, token="not-the-token")
     assert response.status_code == 401
     assert TelephonyEvent.objects.count() == 0
@@ -25,7 +25,7 @@ def test_missing_token_is_401(webhook):
 
 def test_unknown_subscription_is_403(webhook, caplog):
     event = {"subscriptionId": "sub-nobody-knows", **fixture_events("seed_missed_inbound")[0]}
-    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.ingest"):
+    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.webhook.ingest"):
         response = webhook.post(event, with_subscription=False)
     assert response.status_code == 403
     assert TelephonyEvent.objects.count() == 0

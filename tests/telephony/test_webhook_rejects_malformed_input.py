@@ -19,7 +19,7 @@ def _assert_nothing_kept():
 
 
 def test_malformed_json_is_400(webhook, caplog):
-    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.ingest"):
+    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.webhook.ingest"):
         response = webhook.post(None, raw=b'{"uuid": "x", "body": {')
     assert response.status_code == 400
     assert "malformed JSON" in caplog.text
@@ -50,7 +50,7 @@ def _without(path: str):
     ],
 )
 def test_missing_field_is_400(webhook, caplog, path):
-    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.ingest"):
+    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.webhook.ingest"):
         response = webhook.post(_without(path))
     assert response.status_code == 400, path
     assert "webhook rejected (400)" in caplog.text
@@ -73,7 +73,7 @@ def test_json_that_is_not_an_object_is_400(webhook):
 def test_one_megabyte_body_is_413(webhook, caplog):
     event = _event()
     event["padding"] = "x" * (1024 * 1024)
-    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.ingest"):
+    with caplog.at_level(logging.WARNING, logger="crm_cti.telephony.webhook.ingest"):
         response = webhook.post(event)
     assert response.status_code == 413
     assert "webhook rejected (413)" in caplog.text

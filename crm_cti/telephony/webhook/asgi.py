@@ -19,7 +19,7 @@ from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 from django.urls import reverse
 
-from crm_cti.telephony.ingest import IngestReply, webhook_ingest, webhook_too_large
+from crm_cti.telephony.webhook.ingest import IngestReply, webhook_ingest, webhook_too_large
 
 logger = logging.getLogger(__name__)
 

@@ -2,9 +2,15 @@
 
 The platform wants a 200 within about 3 seconds and blacklists slow receivers, and every
 telephony event of the account arrives here, so this is the product's hottest code. Two
-front doors call ``webhook_ingest``: the raw ASGI route in crm_cti/asgi.py (production:
-no Django middleware, URL resolving or request objects on the hot path) and the Django
-view (tests' client, WSGI deployments). Both answer exactly the same thing.
+front doors call ``webhook_ingest``: the raw ASGI route (webhook/asgi.py, mounted by
+crm_cti/asgi.py; production: no Django middleware, URL resolving or request objects on the
+hot path) and the Django view (webhook/views.py: tests' client, WSGI deployments). Both
+answer exactly the same thing.
+
+The body is parsed once, here, by notifications/ (``payload_load`` cleans it,
+``event_parse`` reads it); the cleaned payload is what is stored, and what the worker
+parses again through the same ``event_parse``. The stored event is announced on the
+stream (stream.event_announce).
 
 What it costs per event: one cached subscription check (found by the hash of the
 ``Verification-Token`` before the body is parsed), one INSERT (the event is durable in
@@ -22,8 +28,6 @@ import contextlib
 import hmac
 import json
 import logging
-import math
-import re
 import threading
 import time
 from collections.abc import Mapping
@@ -36,7 +40,9 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, tran
 from django.utils import timezone
 
 from crm_cti.telephony.models import Subscription, TelephonyEvent, verification_token_hash
-from crm_cti.telephony.tracker import InvalidEvent, ParsedEvent, event_parse
+from crm_cti.telephony.notifications import InvalidEvent, ParsedEvent, event_parse, payload_load
+from crm_cti.telephony.notifications.presence import presence_path_extension
+from crm_cti.telephony.stream import event_announce
 
 logger = logging.getLogger(__name__)
 
@@ -52,18 +58,6 @@ SUBSCRIPTION_CACHE_SECONDS = 10.0
 # its row exists, and rows are saved before the platform learns the token.
 UNKNOWN_CACHE_SECONDS = 5.0
 UNKNOWN_CACHE_MAX = 10_000
-# A notification is four levels deep; anything much deeper is not one (and deep nesting
-# is what overflows the stack of json.loads and json.dumps).
-MAX_JSON_DEPTH = 32
-# The `event` of a presence notification names the extension it is about.
-_EVENT_EXTENSION = re.compile(
-    r"^/restapi/v1\.0/account/[^/?]+/extension/([^/?]+)/presence(?:\?.*)?$"
-)
-# Lone UTF-16 surrogates (a JSON "\ud800" escape): not encodable in UTF-8, refused by
-# PostgreSQL.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 @dataclass(frozen=True)
 class IngestReply:
     status: int
@@ -196,47 +190,6 @@ def _last_event_touch(entry: _CachedSubscription) -> None:
         logger.warning("webhook: could not record last event time", exc_info=True)
 
 
-def _clean_text(text: str) -> str:
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-    if not text.isascii() and _SURROGATE.search(text):
-        text = _SURROGATE.sub("\ufffd", text)
-    return text
-
-
-def _clean(value: Any, depth: int) -> Any:
-    if isinstance(value, str):
-        return _clean_text(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None  # 1e400: PostgreSQL's JSON has no infinity
-    if depth >= MAX_JSON_DEPTH:
-        if isinstance(value, (dict, list)):
-            raise InvalidEvent(f"nested deeper than {MAX_JSON_DEPTH} levels")
-        return value
-    if isinstance(value, dict):
-        return {_clean_text(key): _clean(item, depth + 1) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_clean(item, depth + 1) for item in value]
-    return value
-
-
-def payload_load(body: bytes) -> dict[str, Any]:
-    """The notification in ``body`` as PostgreSQL will take it; raise InvalidEvent.
-
-    NUL characters are dropped and lone surrogates become U+FFFD in every key and string,
-    so a caller name with either is still kept (PostgreSQL refuses both, and the platform
-    would redeliver the event for ever); NaN and infinities become null."""
-    try:
-        payload = json.loads(body.decode("utf-8-sig"), parse_constant=lambda _name: None)
-    except RecursionError:
-        raise InvalidEvent(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
-    except ValueError:  # bad UTF-8, bad JSON, an integer of more than 4300 digits
-        raise InvalidEvent("malformed JSON") from None
-    if not isinstance(payload, dict):
-        raise InvalidEvent("not a JSON object")
-    return _clean(payload, 0)
-
-
 def event_scope_refusal(
     *, parsed: ParsedEvent, payload: Mapping[str, Any], extension_id: str | None
 ) -> str:
@@ -246,9 +199,7 @@ def event_scope_refusal(
         return ""
     if parsed.extension_id != extension_id:
         return f"body.extensionId {parsed.extension_id[:32]!r} is not this subscription's"
-    path = payload.get("event")
-    match = _EVENT_EXTENSION.match(path) if isinstance(path, str) else None
-    if match is None or match.group(1) != extension_id:
+    if presence_path_extension(payload.get("event")) != extension_id:
         return "event path is not this subscription's extension presence"
     return ""
 
@@ -354,9 +305,6 @@ def webhook_ingest(*, body: bytes, headers: Mapping[str, str], remote: str) -> I
         return _tiny(200)
 
     _last_event_touch(subscription)
-
-    from crm_cti.telephony.applier import event_announce
-
     event_announce(event_id=event.pk, extension_id=parsed.extension_id)
     return _tiny(200)
 

@@ -1,7 +1,7 @@
 """``/webhooks/ringcentral/`` through Django: the test client's and WSGI's way in.
 
-Under ASGI the same path is answered before Django (crm_cti/asgi.py); both call
-``webhook_ingest``, so they answer alike.
+Under ASGI the same path is answered before Django (webhook/asgi.py, mounted by
+crm_cti/asgi.py); both call ``webhook_ingest``, so they answer alike.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from crm_cti.telephony.ingest import IngestReply, webhook_ingest, webhook_too_large
+from crm_cti.telephony.webhook.ingest import IngestReply, webhook_ingest, webhook_too_large
 
 
 def _response(reply: IngestReply) -> HttpResponse:

@@ -1,11 +1,13 @@
-"""The applier: stored webhook events → tracker → pops, without a Celery task per event.
+"""The event stream: announcing stored events, the applier that drains them, and the
+sweeper that announces again what went missing.
 
-In distributed mode the webhook announces each stored event on a Redis stream (one XADD)
-instead of publishing a Celery task (kombu's publish was the web's largest cost per event,
-and the worker spent about half of each event in Celery's own machinery). Every Celery
-worker process runs one applier thread (crm_cti/telephony/worker_step.py) that reads the
-stream through a consumer group, in batches, and applies them with
-``services.events_process_batch``.
+In distributed mode the webhook announces each stored event on a Redis stream (one XADD,
+``event_announce``) instead of publishing a Celery task (kombu's publish was the web's
+largest cost per event, and the worker spent about half of each event in Celery's own
+machinery). Every Celery worker process runs one applier thread
+(crm_cti/telephony/worker_step.py) that reads the stream through a consumer group, in
+batches, and applies them with ``services.events.events_process`` (hence
+``events_process_batch``).
 
 Nothing is lost when an applier dies: an entry is acknowledged only after its batch was
 applied, entries another applier left unacknowledged are claimed after
@@ -15,15 +17,20 @@ lost, stream trimmed).
 
 Nothing wedges on one bad event either. While the database is away a batch is kept and
 tried again (nothing counted against its events). When a batch fails with the database
-answering, its events are applied one by one (``services.events_apply_isolated``): the good
+answering, its events are applied one by one (``events_apply_isolated``): the good
 ones are acknowledged, each one that failed counts an attempt (``TelephonyEvent.attempts``)
 and stays unacknowledged for a later try, by any applier, after ``CLAIM_IDLE_MS``. An event
 failed ``EVENT_MAX_ATTEMPTS`` times is marked failed and acknowledged, and so is an entry the
 stream delivered more than ``EVENT_MAX_ATTEMPTS`` times (each applier that read it died or
 hung before acknowledging it): it holds up neither its extension nor any applier.
 
-In embedded mode, and wherever Celery runs eagerly (tests, manage.py commands), events go
-through the ``telephony.event_process`` task as before.
+In embedded mode, and wherever Celery runs eagerly (tests, manage.py commands), an event
+is announced as a ``telephony.event_process`` task (dispatch.py), which takes the same
+``events_process`` path with the event's extension's pending events.
+
+The sweeper (``events_sweep``, beat, every minute) announces again the stored events no
+stream entry speaks for, ends calls whose NoCall grace passed unchecked, and replays the
+push journal (push.py).
 """
 
 from __future__ import annotations
@@ -33,11 +40,21 @@ import logging
 import os
 import socket
 import threading
+import time
+from datetime import timedelta
 from typing import Any
 
+import redis
+from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import F
+from django.utils import timezone
 
 from crm_cti.redis_client import deployment_key, redis_client
+from crm_cti.telephony import dispatch
+from crm_cti.telephony.models import TelephonyEvent
+from crm_cti.telephony.push import push_journal_replay
+from crm_cti.telephony.services.events import calls_missed_end, events_fail, events_process
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +70,10 @@ CLAIM_EVERY_SECONDS = 5.0
 ERROR_PAUSE_SECONDS = 1.0
 # Entries read per XRANGE when the sweeper lists what the stream holds.
 STREAM_PAGE = 10_000
+# The sweep re-announces at most this many events per run, reading the unapplied ones in
+# pages of this size, at most this many pages.
+SWEEP_BATCH = 1000
+SWEEP_PAGES = 20
 
 
 def stream_key() -> str:
@@ -60,12 +81,11 @@ def stream_key() -> str:
 
 
 def event_announce(*, event_id: int, extension_id: str) -> None:
-    """Wake an applier for a stored event. Never raises: the sweeper covers a failure."""
-    from crm_cti.telephony.services import tasks_are_eager
-
+    """Wake an applier for a stored event (or, without a stream, start its task). Never
+    raises: the sweeper covers a failure."""
     client = redis_client()
     try:
-        if client is not None and not tasks_are_eager():
+        if client is not None and not dispatch.tasks_are_eager():
             client.xadd(
                 stream_key(),
                 {"id": event_id, "ext": extension_id},
@@ -73,9 +93,7 @@ def event_announce(*, event_id: int, extension_id: str) -> None:
                 approximate=True,
             )
             return
-        from crm_cti.telephony.tasks import event_process
-
-        event_process.delay(event_id)
+        dispatch.send(dispatch.EVENT_PROCESS, event_id)
     except Exception:
         # Kept with processed_at NULL: the sweeper (beat) re-enqueues it.
         logger.exception("webhook: could not announce event %s; the sweeper will", event_id)
@@ -118,6 +136,84 @@ def stream_event_ids() -> set[int] | None:
         return None
 
 
+def events_sweep() -> int:
+    """Announce again the stored events still unapplied after ``EVENT_SWEEP_AFTER_SECONDS``
+    that no stream entry speaks for any more (stored while Redis was down, lost when it
+    restarted, trimmed), even while the appliers are busy with others; returns how many.
+
+    Events still in the stream are left to the appliers (an overload is not made worse by a
+    second copy). Each announcement counts as an attempt; an event announced
+    ``EVENT_MAX_ATTEMPTS`` times without being applied is marked failed.
+    """
+    # Calls left ringing past their grace after a NoCall (the delayed check was lost).
+    calls_missed_end()
+
+    # Where tasks run eagerly nothing is announced on the stream (event_announce), so
+    # whatever another deployment left there says nothing about this one's events.
+    eager = dispatch.tasks_are_eager()
+    cutoff = timezone.now() - timedelta(seconds=settings.EVENT_SWEEP_AFTER_SECONDS)
+    unapplied = TelephonyEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff)
+    announced = 0
+    if unapplied.exists():
+        in_stream: set[int] = set()
+        if not eager:
+            found = stream_event_ids()
+            if found is None:
+                # Redis is away: an announcement would fail too. The next sweep tries again.
+                logger.warning("events sweep: the stream cannot be read; nothing re-announced")
+                return 0
+            in_stream = found
+        # Oldest first, page by page: under load the oldest may all still be in the stream,
+        # and the lost ones behind them must not wait until it drains.
+        lost: list[int] = []
+        after = 0
+        for _page in range(SWEEP_PAGES):
+            page = list(
+                unapplied.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[
+                    :SWEEP_BATCH
+                ]
+            )
+            lost += [pk for pk in page if pk not in in_stream]
+            if len(page) < SWEEP_BATCH or len(lost) >= SWEEP_BATCH:
+                break
+            after = page[-1]
+        announced = _events_reannounce(lost[:SWEEP_BATCH], stream=not eager)
+    # Pushes a killed worker journaled but never sent (see push.py).
+    push_journal_replay(older_than=settings.EVENT_SWEEP_AFTER_SECONDS)
+    return announced
+
+
+def _events_reannounce(event_ids: list[int], *, stream: bool) -> int:
+    """Announce again events no stream entry speaks for (the stream was lost or trimmed, the
+    broker dropped the task), counting each announcement; give up on those announced
+    ``EVENT_MAX_ATTEMPTS`` times already."""
+    # An applier may have finished some of them since they were read.
+    rows = list(
+        TelephonyEvent.objects.filter(pk__in=event_ids, processed_at__isnull=True)
+        .values_list("pk", "rc_extension_id", "attempts")
+    )
+    exhausted = [pk for pk, _ext, attempts in rows if attempts >= settings.EVENT_MAX_ATTEMPTS]
+    if exhausted:
+        events_fail(
+            event_ids=exhausted,
+            error=f"not applied after {settings.EVENT_MAX_ATTEMPTS} attempts "
+            "(announced again each time it went missing)",
+        )
+    again = [(pk, ext) for pk, ext, attempts in rows if attempts < settings.EVENT_MAX_ATTEMPTS]
+    if not again:
+        return 0
+    TelephonyEvent.objects.filter(pk__in=[pk for pk, _ext in again]).update(
+        attempts=F("attempts") + 1
+    )
+    for pk, ext in again:
+        if stream:
+            event_announce(event_id=pk, extension_id=ext)
+        else:
+            dispatch.send(dispatch.EVENT_PROCESS, pk)
+    logger.info("events sweep: re-announced %d unprocessed events", len(again))
+    return len(again)
+
+
 Entry = tuple[bytes, dict[bytes, bytes]]
 
 
@@ -155,8 +251,6 @@ class Applier:
         return len(entries)
 
     def _group_ensure(self, client: Any) -> None:
-        import redis
-
         try:
             # "0": a new group also takes what was announced before any applier ran.
             client.xgroup_create(stream_key(), GROUP, id="0", mkstream=True)
@@ -189,8 +283,6 @@ class Applier:
         return self._retry
 
     def _claim(self, client: Any) -> list[Entry]:
-        import time
-
         now = time.monotonic()
         if now < self._next_claim:
             return []
@@ -210,10 +302,6 @@ class Applier:
         """Give up on claimed entries the stream delivered more than EVENT_MAX_ATTEMPTS
         times: every applier that read them died or hung before acknowledging them (an event
         that kills its applier would otherwise kill each one in turn)."""
-        from django.conf import settings
-
-        from crm_cti.telephony.services import events_fail
-
         limit = settings.EVENT_MAX_ATTEMPTS
         ids = [entry_id for entry_id, _fields in entries]
         delivered = {
@@ -243,13 +331,6 @@ class Applier:
         return [entry for _stream, entries in response or [] for entry in entries]
 
     def _apply(self, client: Any, entries: list[Entry]) -> None:
-        from crm_cti.telephony.services import (
-            database_answers,
-            events_apply_isolated,
-            events_failures_record,
-            events_process_batch,
-        )
-
         self._retry = entries
         event_ids = []
         extension_ids: set[str] | None = set()
@@ -267,20 +348,13 @@ class Applier:
         # As Celery's Django fix-up does around each task: drop a connection that broke
         # (PostgreSQL restarted) instead of failing every batch on it.
         close_old_connections()
-        again: set[int] = set()
         try:
-            events_process_batch(
+            # An outage raises: not acknowledged, the same batch again once the database
+            # answers. Events that fail on their own come back in ``again``.
+            again = events_process(
                 event_ids=event_ids,
                 extension_ids=sorted(extension_ids) if extension_ids is not None else None,
             )
-        except Exception:
-            if not database_answers():
-                raise  # not acknowledged: the same batch again once the database answers
-            # The database answers, so something in the batch fails on its own (a bug, a
-            # row the database refuses): apply the events one by one, so that only the
-            # failing ones wait for another try.
-            logger.exception("applier: batch of %d failed; applying one by one", len(event_ids))
-            again = events_failures_record(events_apply_isolated(event_ids=event_ids))
         finally:
             close_old_connections()
         done = [entry_id for entry_id, fields in entries if _event_id(fields) not in again]

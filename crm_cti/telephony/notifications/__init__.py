@@ -1,0 +1,65 @@
+"""Notifications in: pure parsing (no ORM) of every kind of event we subscribe to, into the
+one shape the tracker applies (``shape.ParsedEvent``).
+
+The webhook parses a delivery once (``payload_load`` then ``event_parse``) to check and
+store it; the worker re-parses the stored, cleaned payload through the same
+``event_parse``. Presence is the only kind today. Another kind (telephony sessions,
+messages) plugs in as a module of its own beside ``presence.py`` and a ``Kind`` in
+``KINDS``, recognised by its ``event`` path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from crm_cti.telephony.notifications import presence
+from crm_cti.telephony.notifications.fields import EARLIEST_TIME, LATEST_TIME, parse_time
+from crm_cti.telephony.notifications.payload import MAX_JSON_DEPTH, payload_load
+from crm_cti.telephony.notifications.shape import (
+    DIRECTIONS,
+    TELEPHONY_STATUSES,
+    InvalidEvent,
+    Leg,
+    ParsedEvent,
+)
+
+__all__ = [
+    "DIRECTIONS", "EARLIEST_TIME", "KINDS", "LATEST_TIME", "MAX_JSON_DEPTH",
+    "TELEPHONY_STATUSES", "InvalidEvent", "Kind", "Leg", "ParsedEvent", "event_kind",
+    "event_parse", "parse_time", "payload_load",
+]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of notification: the ``event`` paths it arrives under, and its parser."""
+
+    name: str
+    path: re.Pattern[str]
+    parse: Callable[[dict[str, Any]], ParsedEvent]
+
+
+PRESENCE = Kind(name=presence.KIND, path=presence.PRESENCE_PATH, parse=presence.presence_parse)
+KINDS: tuple[Kind, ...] = (PRESENCE,)
+
+
+def event_kind(payload: dict[str, Any]) -> Kind:
+    """The kind whose ``event`` path the notification has. Presence otherwise: until there
+    was a second kind, every notification was read as presence whatever its path (an
+    account subscription's scope is not checked against it), and still is."""
+    path = payload.get("event")
+    if isinstance(path, str):
+        for kind in KINDS:
+            if kind.path.match(path):
+                return kind
+    return PRESENCE
+
+
+def event_parse(payload: Any) -> ParsedEvent:
+    """Validate a notification and pull out what the tracker uses; raise InvalidEvent."""
+    if not isinstance(payload, dict):
+        raise InvalidEvent("the notification is not a JSON object")
+    return event_kind(payload).parse(payload)
