@@ -42,6 +42,7 @@ READ_ONLY = {
     "/healthz", "/auth/signin/", "/auth/callback/", "/contacts/", "/contacts/<int:contact_id>/",
     "/ops/", "/api/calls/live/", "/", "/calls/", "/calls/export.csv", "/calls/<int:call_id>/",
     "/calls/<int:call_id>/recording/", "/contacts/lookup/", "/contacts/data-quality/",
+    "/reports/", "/reports/<slug:table>.csv",
 }
 
 
@@ -62,7 +63,7 @@ def test_read_only_routes_refuse_unsafe_methods_or_change_nothing(agent):
     contact = contact_make("Ada", "Lovelace", "+14155550100")
     for route in READ_ONLY:
         path = route.replace("<int:contact_id>", str(contact.pk)).replace(
-            "<int:call_id>", str(call.pk))
+            "<int:call_id>", str(call.pk)).replace("<slug:table>", "summary")
         response = client.post(path, {"notes": "x"})
         assert response.status_code in (403, 405), (route, response.status_code)
 
