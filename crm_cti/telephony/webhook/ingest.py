@@ -58,6 +58,8 @@ SUBSCRIPTION_CACHE_SECONDS = 10.0
 # its row exists, and rows are saved before the platform learns the token.
 UNKNOWN_CACHE_SECONDS = 5.0
 UNKNOWN_CACHE_MAX = 10_000
+
+
 @dataclass(frozen=True)
 class IngestReply:
     status: int
@@ -68,7 +70,6 @@ class IngestReply:
 @dataclass
 class _CachedSubscription:
     pk: int
-    token: str
     rc_id: str
     # The only extension this subscription's events may be about (an agent's subscription);
     # None: any extension of the account.
@@ -128,7 +129,7 @@ def _subscription_read(token: str, token_hash: str) -> _CachedSubscription | Non
             continue
         scoped = mode == Subscription.Mode.EXTENSION and agent_id is not None
         entry = _CachedSubscription(
-            pk=pk, token=stored, rc_id=rc_id,
+            pk=pk, rc_id=rc_id,
             extension_id=(agent_extension or "") if scoped else None,
             last_event_at=last_event_at,
         )
@@ -330,9 +331,9 @@ def _event_store_or_explain(
         if TelephonyEvent.objects.filter(uuid=parsed.uuid).exists():
             return None
         reread = _subscription_read(token, token_hash)
-        if reread is None or reread.pk == subscription.pk:
-            if reread is None:
-                raise _Refused(401, "wrong Verification-Token") from None
+        if reread is None:
+            raise _Refused(401, "wrong Verification-Token") from None
+        if reread.pk == subscription.pk:
             raise  # the row is there: the INSERT fails for another reason
         if reread.rc_id != subscription.rc_id:
             raise _Refused(403, f"unknown subscription {subscription.rc_id[:64]!r}") from None
@@ -340,7 +341,9 @@ def _event_store_or_explain(
         return _event_store(parsed, payload, reread.pk)
 
 
-def _event_store(parsed: Any, payload: dict[str, Any], subscription_pk: int) -> TelephonyEvent:
+def _event_store(
+    parsed: ParsedEvent, payload: dict[str, Any], subscription_pk: int
+) -> TelephonyEvent:
     # Inside a transaction (tests, a caller's atomic block) a savepoint keeps it usable
     # after a duplicate; on its own the INSERT is one round trip in autocommit, where an
     # atomic block would add BEGIN and COMMIT to every delivery.
