@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import requests
@@ -63,3 +66,40 @@ def serve(env: dict[str, str], name: str) -> tuple[ManagedProcess, str]:
 
     wait_until(answered, timeout=40, what=f"{name} /healthz")
     return proc, url
+
+
+# What `manage.py demo` sets for its own processes: a trial starts without any of them.
+DEMO_SETS = ("DATABASE_URL", "REDIS_URL", "RC_SERVER_URL", "RC_ACCOUNT_ID", "DEBUG",
+             "RC_REDIRECT_URI", "WEBHOOK_BASE_URL", "OAUTHLIB_INSECURE_TRANSPORT")
+
+
+def newcomer_env(var_dir: Path) -> dict[str, str]:
+    """The environment of someone trying crm_cti with no configuration, files under
+    ``var_dir``."""
+    env = clean_env(VAR_DIR=str(var_dir))
+    for name in DEMO_SETS:
+        env.pop(name, None)
+    return env
+
+
+@contextlib.contextmanager
+def demo_running(var_dir: Path) -> Iterator[str]:
+    """``manage.py demo`` as a newcomer runs it (migrated, nothing else set, its files under
+    ``var_dir``); yields the app's URL once it answers /healthz, stops it afterwards."""
+    env = newcomer_env(var_dir)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
+                   check=True, timeout=120)
+    port, sandbox_port = free_port(), free_port()
+    demo = subprocess.Popen(
+        [sys.executable, "manage.py", "demo", "--port", str(port),
+         "--sandbox-port", str(sandbox_port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: requests.get(url + "/healthz", timeout=5).status_code == 200,
+                   timeout=60, what="the demo")
+        yield url
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(30)

@@ -13,7 +13,7 @@ import secrets
 import pytest
 import requests
 
-from tests.foundation.helpers import clean_env, serve
+from tests.foundation.helpers import clean_env, demo_running, newcomer_env, serve
 
 JWT = "eyJhbGciOiJSUzI1NiJ9." + secrets.token_urlsafe(40)
 DB_PASSWORD = "Pw-" + secrets.token_urlsafe(16)
@@ -64,36 +64,12 @@ def test_with_debug_off_a_server_error_is_the_plain_page(tmp_path, postgres_url)
 def test_only_the_demo_turns_debug_on(tmp_path):
     """``manage.py demo`` (a trial on this machine) serves Django's debug 404 page; the same
     app started without it serves the plain one."""
-    import signal
-    import subprocess
-    import sys
-
-    from tests.foundation.helpers import ROOT
-    from tests.support.stack import free_port, wait_until
-
-    env = clean_env(VAR_DIR=str(tmp_path))
-    for name in ("DATABASE_URL", "REDIS_URL", "RC_SERVER_URL", "RC_ACCOUNT_ID", "DEBUG"):
-        env.pop(name, None)
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
-                   check=True, timeout=120)
-    port, sandbox_port = free_port(), free_port()
-    demo = subprocess.Popen(
-        [sys.executable, "manage.py", "demo", "--port", str(port),
-         "--sandbox-port", str(sandbox_port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: requests.get(url + "/healthz", timeout=5).status_code == 200,
-                   timeout=60, what="the demo")
+    with demo_running(tmp_path) as url:
         page = requests.get(url + "/no-such-page/", timeout=10)
         assert page.status_code == 404
         assert "Using the URLconf defined in" in page.text  # Django's debug 404
-    finally:
-        demo.send_signal(signal.SIGTERM)
-        demo.wait(30)
 
-    proc, url = serve(env, "plain_app")
+    proc, url = serve(newcomer_env(tmp_path), "plain_app")
     try:
         page = requests.get(url + "/no-such-page/", timeout=10)
         assert page.status_code == 404 and "URLconf" not in page.text
