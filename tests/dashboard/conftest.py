@@ -1,4 +1,3 @@
-import pytest
 
 from tests.accounts.signin_helpers import rc  # noqa: F401 - fixture
 from tests.support.people import (  # noqa: F401 - fixtures
@@ -8,11 +7,5 @@ from tests.support.people import (  # noqa: F401 - fixtures
     agent_client,
     eager_tasks,
     other_agent,
+    plain_http,
 )
-
-
-@pytest.fixture(autouse=True)
-def plain_http(settings):
-    """Django's test client speaks plain HTTP; distributed mode (DEBUG off) would redirect
-    every request to HTTPS."""
-    settings.SECURE_SSL_REDIRECT = False

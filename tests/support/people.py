@@ -86,6 +86,13 @@ def admin_agent(db) -> Agent:
     return agent_create(extension="101", admin=True, name="Ada Admin")
 
 
+@pytest.fixture(autouse=True)
+def plain_http(settings):
+    """Django's test client speaks plain HTTP; distributed mode (DEBUG off) would redirect
+    every request to HTTPS. Autouse where a conftest imports it."""
+    settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture
 def agent_client(client, agent):
     client.force_login(agent.user)
