@@ -123,15 +123,35 @@ def pipeline_stack(django_db_setup, sandbox) -> Iterator[Stack]:
     deployments on one test database would both repair (and sign out) each other's calls."""
     if settings.REDIS_URL and not settings.DISTRIBUTED:
         pytest.skip("REDIS_URL without DATABASE_URL is neither mode")
+    with module_stack(sandbox.url) as stack:
+        yield stack
+
+
+@contextlib.contextmanager
+def module_stack(sandbox_url: str, *, name: str = "pipeline",
+                 env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """``start_stack`` for a module's fixture: tasks this test process enqueues (sign-in
+    receivers) go to the stack's own queue while it runs."""
     from crm_cti.celery import app as celery_app
 
-    stack = start_stack(sandbox.url)
-    # Tasks this test process enqueues (sign-in receivers) go to the stack's own queue.
+    stack = start_stack(sandbox_url, name=name, env=env)
     previous = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = stack_queue("pipeline")
-    yield stack
-    celery_app.conf.task_default_queue = previous
-    stack.stop()
+    celery_app.conf.task_default_queue = stack_queue(name)
+    try:
+        yield stack
+    finally:
+        celery_app.conf.task_default_queue = previous
+        stack.stop()
+
+
+def call_enriched(sock: AgentSocket, session_id: str, *,
+                  states: tuple[str, ...] = ("ended", "missed")) -> Callable[[Any], bool]:
+    """A wait-for check: the socket's last message for the call carries its call-log
+    result and one of ``states``."""
+    def check(_history: Any) -> bool:
+        calls = sock.calls(session_id)
+        return bool(calls and calls[-1]["result"] and calls[-1]["state"] in states)
+    return check
 
 
 class AgentSocket:

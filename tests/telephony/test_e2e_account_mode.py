@@ -10,7 +10,7 @@ from django.test import Client
 from crm_cti.telephony.models import Call, Subscription
 from tests.support.people import agent_create
 from tests.support.stack import wait_until
-from tests.telephony.pipeline import Stack, stack_queue, start_stack, states_in_order
+from tests.telephony.pipeline import Stack, call_enriched, module_stack, states_in_order
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -18,22 +18,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 @pytest.fixture(scope="module")
 def pipeline_stack(django_db_setup, sandbox) -> Iterator[Stack]:
     """This module's stack holds the service credential: the admin extension's JWT."""
-    from crm_cti.celery import app as celery_app
-
     jwt = sandbox.user("101")["jwt"]
-    stack = start_stack(sandbox.url, name="account", env={"RC_JWT": jwt})
-    previous = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = stack_queue("account")
-    yield stack
-    celery_app.conf.task_default_queue = previous
-    stack.stop()
-
-
-def _enriched(sock, session_id):
-    def check(_history):
-        calls = sock.calls(session_id)
-        return calls and calls[-1]["result"] and calls[-1]["state"] in ("ended", "missed")
-    return check
+    with module_stack(sandbox.url, name="account", env={"RC_JWT": jwt}) as stack:
+        yield stack
 
 
 def test_account_subscription_pops_every_agent_and_enriches(pipeline, settings):
@@ -57,8 +44,8 @@ def test_account_subscription_pops_every_agent_and_enriches(pipeline, settings):
     first = pipeline.sandbox.start_call("inbound_answered", extension="102")["sessionId"]
     second = pipeline.sandbox.start_call("inbound_missed", extension="103")["sessionId"]
     nobody = pipeline.sandbox.start_call("inbound_answered", extension="104")["sessionId"]
-    socks[marcus.pk].wait_for(_enriched(socks[marcus.pk], first), timeout=60, what="102's call")
-    socks[priya.pk].wait_for(_enriched(socks[priya.pk], second), timeout=60, what="103's call")
+    socks[marcus.pk].wait_for(call_enriched(socks[marcus.pk], first), timeout=60, what="102's call")
+    socks[priya.pk].wait_for(call_enriched(socks[priya.pk], second), timeout=60, what="103's call")
     assert states_in_order(socks[marcus.pk].calls(first)) == ["ringing", "connected", "ended"]
     assert socks[priya.pk].calls(second)[-1]["result"] == "Missed"
     assert not socks[marcus.pk].calls(second)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.telephony.pipeline import Stack, stack_queue, start_stack, states_in_order
+from tests.telephony.pipeline import Stack, call_enriched, module_stack, states_in_order
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -16,24 +16,11 @@ CALLER = "+14155550100"
 
 @pytest.fixture(scope="module")
 def pipeline_stack(django_db_setup, sandbox) -> Iterator[Stack]:
-    from crm_cti.celery import app as celery_app
-
-    stack = start_stack(sandbox.url, name="grace", env={
+    with module_stack(sandbox.url, name="grace", env={
         "CALL_MISSED_GRACE_SECONDS": "1.5",
         "EVENT_SWEEP_INTERVAL_SECONDS": "3600",
-    })
-    previous = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = stack_queue("grace")
-    yield stack
-    celery_app.conf.task_default_queue = previous
-    stack.stop()
-
-
-def _enriched(sock, session_id):
-    def check(_history):
-        calls = sock.calls(session_id)
-        return calls and calls[-1]["result"] and calls[-1]["state"] in ("ended", "missed")
-    return check
+    }) as stack:
+        yield stack
 
 
 def _run(pipeline, scenario: str) -> list[dict]:
@@ -43,7 +30,7 @@ def _run(pipeline, scenario: str) -> list[dict]:
     session_id = pipeline.sandbox.start_call(
         scenario, extension="102", from_=CALLER, termination_markers=False
     )["sessionId"]
-    sock.wait_for(_enriched(sock, session_id), timeout=60, what=f"{scenario} to be enriched",
+    sock.wait_for(call_enriched(sock, session_id), timeout=60, what=f"{scenario} to be enriched",
                   context=pipeline.stack.logs)
     return sock.calls(session_id)
 

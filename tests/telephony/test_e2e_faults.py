@@ -7,7 +7,7 @@ with the right call, and a lost NoCall is repaired by reconciliation from active
 import pytest
 
 from crm_cti.telephony.models import Call, TelephonyEvent
-from tests.telephony.pipeline import states_in_order
+from tests.telephony.pipeline import call_enriched, states_in_order
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
@@ -15,11 +15,7 @@ CALLER = "+14155550100"
 
 
 def _enriched(sock, session_id):
-    def check(_history):
-        calls = sock.calls(session_id)
-        return calls and calls[-1]["result"] and calls[-1]["state"] in ("ended", "missed",
-                                                                        "voicemail")
-    return check
+    return call_enriched(sock, session_id, states=("ended", "missed", "voicemail"))
 
 
 def _call_with_faults(pipeline, faults, scenario="inbound_answered", **kw):
