@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import parse_qs
 
 from crm_cti.sandbox import delivery, mp3
 from crm_cti.sandbox.calllog import absolutize
@@ -283,9 +284,7 @@ def availability_set(state: SandboxState, ext: Extension, record: dict[str, Any]
                      availability: str) -> None:
     """Alive, Deleted (kept with its attachments, can be restored) or Purged (attachments
     gone for good; a purged message cannot come back)."""
-    if record["availability"] == availability:
-        return
-    if record["availability"] == "Purged":
+    if record["availability"] in (availability, "Purged"):
         return
     record["availability"] = availability
     if availability == "Purged":
@@ -327,8 +326,7 @@ def _inbound_notify(state: SandboxState, ext: Extension, record: dict[str, Any],
 
 
 def _passes(record: dict[str, Any], query: str) -> bool:
-    from urllib.parse import parse_qs
-
+    """A change event passes its filter's options (``type``, ``direction``)."""
     options = parse_qs(query)
     if "type" in options and record["type"] != options["type"][0]:
         return False

@@ -125,3 +125,17 @@ def test_transcription_settings_are_checked(fast: SandboxProcess) -> None:
     for bad in ({"transcription_delay": -1}, {"voicemail_seconds": "long"},
                 {"transcription_text": 5}):
         assert fast.http.post("/sandbox/config", json=bad).status_code == 400
+
+
+def test_a_call_forwarded_to_a_colleagues_voicemail_lands_in_their_store(
+        fast: SandboxProcess, agent: httpx.Client) -> None:
+    call = fast.start_call("interactive", extension="102", ring_seconds=600,
+                           **{"from": CUSTOMER})
+    party = fast.wait_for(lambda: party_of(agent, call["telephonySessionId"], "400000102",
+                                           status="Proceeding"))
+    forwarded = agent.post(f"{TELEPHONY}/sessions/{call['telephonySessionId']}/parties/"
+                           f"{party['id']}/forward", json={"voicemail": "400000103"})
+    assert forwarded.status_code == 200, forwarded.text
+    voicemail = _voicemail(fast, "103")
+    assert voicemail["from"]["phoneNumber"] == CUSTOMER
+    assert [m for m in stored(fast, "102") if m["type"] == "VoiceMail"] == []
