@@ -175,3 +175,19 @@ async def test_the_websocket_gateway_delivers_message_events(fresh_sandbox: Sand
         assert change[1]["body"]["changes"][0]["newMessageIds"] == [record["id"]]
     finally:
         await gateway.close()
+
+
+def test_notify_replays_a_message_event_exactly(fresh_sandbox: SandboxProcess,
+                                                agent: httpx.Client,
+                                                receiver: Receiver) -> None:
+    subscribe(agent, receiver, [INSTANT_SMS])
+    record = inbound_sms(fresh_sandbox, "102", "Once")
+    fresh_sandbox.wait_for(lambda: receiver.received)
+    original = receiver.bodies()[0]["body"]
+    assert fresh_sandbox.notify("102", original, event="instant") == {"queued": 1}
+    fresh_sandbox.wait_for(lambda: len(receiver.received) >= 2)
+    replayed = receiver.bodies()[1]
+    assert replayed["body"] == original and replayed["body"]["id"] == str(record["id"])
+    assert replayed["uuid"] != receiver.bodies()[0]["uuid"]
+    assert fresh_sandbox.http.post("/sandbox/notify", json={
+        "extension": "102", "body": {}, "event": "fax"}).status_code == 400
