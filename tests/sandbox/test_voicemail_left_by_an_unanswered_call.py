@@ -72,8 +72,9 @@ def test_a_voicemail_with_audio_transcript_and_the_call_it_came_from(
     assert log[0]["message"]["id"] == str(record["id"])
     assert log[0]["message"]["type"] == "VoiceMail"
     assert agent.get(log[0]["message"]["uri"]).json()["id"] == record["id"]
-    conforms(agent.get(CALL_LOG, params={"sessionId": call["sessionId"]}), "GET",
-             "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log")
+    for view in ("Simple", "Detailed"):
+        conforms(agent.get(CALL_LOG, params={"sessionId": call["sessionId"], "view": view}),
+                 "GET", "/restapi/v1.0/account/{accountId}/extension/{extensionId}/call-log")
 
     # The transcription completes later: a change event, a second attachment.
     done = fast.wait_for(lambda: (lambda m: m if m["vmTranscriptionStatus"] == "Completed"
