@@ -253,9 +253,13 @@ def call_consult(*, control: Control, to: str, device_id: str = "") -> dict[str,
         device_id=device, to_number=body.get("phoneNumber"),
         to_extension_number=body.get("extensionNumber"))
     consult = created.get("session") or {}
-    mine = _own_party(consult, control.actor.rc_extension_id,
-                      ended="RingCentral did not start the consultation call.")
-    return {"consult_session_id": str(consult.get("id") or ""), "party_id": str(mine["id"])}
+    # Just created, the parties have no status yet (the phone goes off-hook next): any
+    # party of the actor's extension is theirs.
+    mine = [p for p in consult.get("parties") or []
+            if str(p.get("extensionId") or "") == control.actor.rc_extension_id]
+    if not mine:
+        raise CallControlRefused(502, "RingCentral did not start the consultation call.")
+    return {"consult_session_id": str(consult.get("id") or ""), "party_id": str(mine[0]["id"])}
 
 
 def _consult_party(control: Control, consult_session_id: str) -> dict[str, Any]:
