@@ -272,7 +272,7 @@
       localStorage.setItem(DEVICE_KEY, picked.value);
       localStorage.setItem(`${DEVICE_KEY}_name`, picked.dataset.name);
       if (typeof coDialog.close === "function") coDialog.close(); else coDialog.removeAttribute("open");
-      if (coPending) callOut(coPending.to, coPending.display);
+      if (coPending && coPending.to) callOut(coPending.to, coPending.display);
       coPending = null;
     });
     coDialog.querySelector("[data-co-close]").addEventListener("click", () => {
