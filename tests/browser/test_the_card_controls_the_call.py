@@ -160,3 +160,54 @@ def test_call_from_my_phone_in_the_dial_menu(browser, rc_sandbox, live_app):
     assert session["origin"]["type"] == "CallOut"
     assert session["parties"][0]["from"]["deviceId"] == softphone["id"]
     assert session["parties"][0]["to"]["phoneNumber"] == "+16505550110"
+
+
+def test_hold_a_call_that_already_ended_says_so_next_to_the_button(browser, rc_sandbox,
+                                                                   live_app):
+    rc_sandbox.config(speed=2, rate_limits={"enabled": False})
+    page = browser.new_page()
+    sign_in(page, rc_sandbox, live_app, extension="102")
+    # The event that ends the call (presence #3: Ringing, CallConnected, NoCall) is lost,
+    # so the card still shows the call as connected when the caller has hung up.
+    call = rc_sandbox.start_call("interactive", extension="102", from_="+16504445567",
+                                 ring_seconds=600, faults=[{"type": "drop", "index": 2}])
+    page.locator(f"{CARD}[data-state='ringing']").wait_for()
+    rc_sandbox.call_action(call["sessionId"], "answer")
+    card = page.locator(f"{CARD}[data-state='connected']")
+    card.wait_for()
+    rc_sandbox.call_action(call["sessionId"], "hangup")
+    rc_sandbox.wait_for(lambda: rc_sandbox.call(call["sessionId"])["endTime"])
+    card.locator(ACTIONS).get_by_role("button", name="Hold").click()
+    page.wait_for_function("() => document.querySelector('[data-cc-error]').textContent")
+    assert card.locator(f"{ACTIONS} [data-cc-error]").inner_text() in (
+        "The call has already ended.", "Telephony session is already finished")
+    _expect_refusals(browser, 1)
+
+
+def test_a_warm_transfer_called_off_then_park(browser, rc_sandbox, live_app):
+    rc_sandbox.config(speed=2, rate_limits={"enabled": False})
+    page = browser.new_page()
+    sign_in(page, rc_sandbox, live_app, extension="102")
+    call = rc_sandbox.start_call("interactive", extension="102", from_="+16504445567",
+                                 ring_seconds=600)
+    page.locator(f"{CARD}[data-state='ringing']").wait_for()
+    rc_sandbox.call_action(call["sessionId"], "answer")
+    customer = page.locator(f"{CARD}[data-state='connected']").first
+    customer.wait_for()
+    customer_id = customer.get_attribute("data-call-id")
+    customer = page.locator(f"{CARD}[data-call-id='{customer_id}']")
+    actions = customer.locator(ACTIONS)
+    actions.locator("[data-picker=consult] summary").click()
+    actions.get_by_label("Warm transfer…: number").fill("103")
+    actions.get_by_role("button", name="Consult").click()
+    page.wait_for_selector(f"{CARD}[data-call-id='{customer_id}'][data-state='on_hold']")
+    actions.get_by_role("button", name="Cancel transfer").click()
+    page.wait_for_selector(f"{CARD}[data-call-id='{customer_id}'][data-state='connected']")
+    consults = [c for c in rc_sandbox.calls() if c.get("scenario") == "call_out"]
+    assert len(consults) == 1
+    rc_sandbox.wait_for(lambda: rc_sandbox.call(consults[0]["sessionId"])["endTime"])
+
+    actions.get_by_role("button", name="Park").click()
+    page.wait_for_selector(f"{CARD}[data-call-id='{customer_id}'] [data-cc-status]"
+                           ":text('Parked at *801.')")
+    assert _leg(rc_sandbox, call["sessionId"])["telephonyStatus"] == "ParkedCall"

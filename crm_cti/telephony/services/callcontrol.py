@@ -244,6 +244,11 @@ def call_consult(*, control: Control, to: str, device_id: str = "") -> dict[str,
     _, party = control.party()
     device = str(device_id or "").strip() or _device_of(party)
     if not device:
+        # The platform did not say which phone the agent talks on (answered on a phone
+        # crm_cti did not pick): the first of their phones calls the colleague.
+        phones = control.client.list_devices().get("records") or []
+        device = str(phones[0].get("id") or "") if phones else ""
+    if not device:
         raise CallControlRefused(400, "Choose the phone to call your colleague from.",
                                  field="device_id")
     if _status(party) != "Hold":
