@@ -13,7 +13,7 @@ urlpatterns = [
     path("calls/<int:call_id>/control/<slug:action>/", callcontrol_api.call_control_view,
          name="call_control"),
     path("callcontrol/devices/", callcontrol_api.devices_view, name="callcontrol_devices"),
-    path("callcontrol/colleagues/", callcontrol_api.colleagues_view,
-         name="callcontrol_colleagues"),
+    path("callcontrol/choices/", callcontrol_api.choices_view,
+         name="callcontrol_choices"),
     path("callout/", callcontrol_api.callout_view, name="callout"),
 ]

@@ -2,7 +2,8 @@
 at ``/api/``; every POST needs the CSRF token like any other).
 
 ``POST calls/<id>/control/<action>/`` runs one button (``ACTIONS``) on the agent's party of
-the call; ``GET callcontrol/devices/`` and ``GET callcontrol/colleagues/`` fill the pickers;
+the call; ``GET callcontrol/devices/`` (the agent's phones) and ``GET callcontrol/choices/``
+(the colleagues with their live state, the reply texts) fill the pickers;
 ``POST callout/`` ``{"to", "device_id"}`` calls from one of the agent's phones.
 
 Answers: 200 ``{"ok": true, ...}`` once RingCentral took the request (the card changes when
@@ -107,7 +108,7 @@ def devices_view(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def colleagues_view(request: HttpRequest) -> JsonResponse:
+def choices_view(request: HttpRequest) -> JsonResponse:
     if (denied := _signed_in(request)) is not None:
         return denied
     try:

@@ -10,7 +10,13 @@
   const enabled = body.dataset.callControl === "1";
   const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
   let devicesPromise = null;
-  let colleaguesPromise = null;
+  // A consultation in progress, per call, kept across a reload of the tab.
+  const CONSULT_KEY = "crm_cti_consults";
+  const consults = JSON.parse(sessionStorage.getItem(CONSULT_KEY) || "{}");
+  function rememberConsult(callId, sessionId) {
+    if (sessionId) consults[callId] = sessionId; else delete consults[callId];
+    sessionStorage.setItem(CONSULT_KEY, JSON.stringify(consults));
+  }
 
   async function getJSON(url) {
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -19,7 +25,8 @@
     return data;
   }
   const devices = () => (devicesPromise = devicesPromise || getJSON("/api/callcontrol/devices/").then((d) => d.devices).catch((e) => { devicesPromise = null; throw e; }));
-  const colleagues = () => (colleaguesPromise = colleaguesPromise || getJSON("/api/callcontrol/colleagues/").catch((e) => { colleaguesPromise = null; throw e; }));
+  // Asked afresh each time a picker opens: the colleagues' live state changes by the minute.
+  const choices = () => getJSON("/api/callcontrol/choices/");
 
   async function press(callId, action, data) {
     let response;
@@ -63,9 +70,10 @@
     const go = button(submitLabel, action, "btn-primary");
     box.append(select, number, go);
     box.addEventListener("toggle", async () => {
-      if (!box.open || select.options.length > 1) return;
+      if (!box.open) return;
       try {
-        const data = await colleagues();
+        const data = await choices();
+        while (select.options.length > 1) select.remove(1);
         for (const c of data.colleagues) {
           select.appendChild(el("option", { value: c.extension_number }, `${c.name} (ext. ${c.extension_number}) — ${c.state}`));
         }
@@ -98,7 +106,11 @@
       const reply = el("details", { class: "cc-picker", dataset: { picker: "reply" } });
       reply.appendChild(el("summary", { class: "btn btn-small" }, "Reply…"));
       const texts = el("select", { "aria-label": "Reply text", dataset: { text: "" } });
-      colleagues().then((d) => { for (const t of d.replies) texts.appendChild(el("option", { value: t }, t)); }).catch(() => {});
+      reply.addEventListener("toggle", () => {
+        if (!reply.open || texts.options.length) return;
+        choices().then((d) => { for (const t of d.replies) texts.appendChild(el("option", { value: t }, t)); })
+          .catch((err) => say(slot, err.message, true));
+      });
       reply.append(texts, button("Send reply", "reply", "btn-primary"));
       row.append(answer, button("To voicemail", "voicemail"), targetPicker(slot, "Forward…", "forward", "Forward"), reply);
     } else if (call.state === "ringing") {
@@ -150,6 +162,7 @@
     // call to complete, and whether the recording runs.
     if (action === "consult") slot.dataset.consult = data.consult_session_id;
     if (action === "consult_complete" || action === "consult_cancel") delete slot.dataset.consult;
+    if (action.startsWith("consult")) rememberConsult(callId, slot.dataset.consult);
     if (action === "record_start") slot.dataset.recording = "on";
     if (action === "record_pause") slot.dataset.recording = "paused";
     if (["consult", "consult_complete", "consult_cancel", "record_start", "record_pause"].includes(action)) {
@@ -169,6 +182,7 @@
     if (!slot) return;
     const live = ["ringing", "connected", "on_hold"].includes(call.state);
     if (!enabled || !mine(call) || !live) {
+      if (!live && consults[call.id]) rememberConsult(call.id, "");
       slot.hidden = true;
       slot.textContent = "";
       delete slot.dataset.drawn;
@@ -178,6 +192,7 @@
     slot._call = call;
     if (!slot.dataset.callId) {
       slot.dataset.callId = call.id;
+      if (consults[call.id]) slot.dataset.consult = consults[call.id];
       slot.append(el("span", { class: "small muted", role: "status", dataset: { ccStatus: "" } }),
         el("div", { class: "form-error", role: "alert", dataset: { ccError: "" } }));
       slot.addEventListener("click", (event) => onClick(slot, event));

@@ -45,7 +45,7 @@ READ_ONLY = {
     "/ops/", "/api/calls/live/", "/", "/calls/", "/calls/export.csv", "/calls/<int:call_id>/",
     "/calls/<int:call_id>/recording/", "/contacts/lookup/", "/contacts/data-quality/",
     "/reports/", "/reports/<slug:table>.csv", "/api/callcontrol/devices/",
-    "/api/callcontrol/colleagues/",
+    "/api/callcontrol/choices/",
 }
 
 

@@ -105,7 +105,7 @@ def test_without_call_control_no_button_is_offered_and_every_endpoint_says_why(
         assert response.status_code == 403, action
         assert "CallControl" in response.json()["error"], action
     for response in (marcus.get("/api/callcontrol/devices/"),
-                     marcus.get("/api/callcontrol/colleagues/"),
+                     marcus.get("/api/callcontrol/choices/"),
                      marcus.post("/api/callout/", data={"to": "+14155550100", "device_id": "1"},
                                  content_type="application/json")):
         assert response.status_code == 403

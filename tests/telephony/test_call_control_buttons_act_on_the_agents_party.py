@@ -220,3 +220,17 @@ def test_a_press_beyond_the_budget_says_when_to_try_again(live, marcus) -> None:
     # Nothing was sent, nothing was queued: the call still rings.
     assert live.stats()["requests"].get("Light", 0) == before
     assert _leg(live, call)["telephonyStatus"] == "Ringing"
+
+
+def test_calling_off_a_consultation_the_colleague_hung_up_brings_the_caller_back(
+        live, marcus, priya) -> None:
+    client = _browser(marcus)
+    call = _answered(live, marcus, client)
+    consult_id = _press(client, call, "consult", to="103").json()["consult_session_id"]
+    with live.api("103") as api:
+        assert api.delete(f"{TELEPHONY}/sessions/{consult_id}").status_code == 204
+    assert _press(client, call, "consult_complete",
+                  consult_session_id=consult_id).status_code in (400, 409)
+    assert _press(client, call, "consult_cancel",
+                  consult_session_id=consult_id).status_code == 200
+    assert _leg(live, call)["telephonyStatus"] == "CallConnected"

@@ -19,6 +19,7 @@ telephony sessions), so it shows a change only once RingCentral confirms it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ from crm_cti.accounts.access import WatchRefused, agent_for, watch_target
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.permissions import CALL_CONTROL, agent_has_permission
 from crm_cti.crm.phones import InvalidPhoneNumber, is_extension_number, normalize_e164
+from crm_cti.ringcentral.errors import NotFound
 from crm_cti.telephony.models import Call
 
 logger = logging.getLogger(__name__)
@@ -287,9 +289,16 @@ def call_consult_complete(*, control: Control, consult_session_id: str) -> dict[
 
 
 def call_consult_cancel(*, control: Control, consult_session_id: str) -> dict[str, Any]:
-    """Warm transfer called off: end the consultation and take the customer off hold."""
-    _consult_party(control, consult_session_id)
-    control.client.end_call_session(consult_session_id)
+    """Warm transfer called off: end the consultation and take the customer off hold. A
+    consultation that already ended (the colleague hung up), or that is not the actor's,
+    is left alone: the customer still comes back."""
+    try:
+        _consult_party(control, consult_session_id)
+    except (CallControlRefused, NotFound):
+        pass
+    else:
+        with contextlib.suppress(NotFound):
+            control.client.end_call_session(consult_session_id)
     _, party = control.party()
     if _status(party) == "Hold":
         return control.client.call_party_action(
@@ -325,7 +334,8 @@ def colleagues_list(*, user: Any) -> list[dict[str, Any]]:
     return [
         {"id": a.pk, "name": a.name, "extension_number": a.extension_number,
          "state": label.get(busy.get(a.pk, ""), "Available")}
-        for a in Agent.objects.exclude(pk=actor.pk).exclude(extension_number="")
+        for a in Agent.objects.filter(user__is_active=True).exclude(pk=actor.pk).exclude(
+            extension_number="")
     ]
 
 
