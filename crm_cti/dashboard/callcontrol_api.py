@@ -21,7 +21,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from crm_cti.dashboard.api import _body, _error, _platform_error, _signed_in
+from crm_cti.dashboard.api import SIGNIN_URL, _body, _error, _platform_error, _signed_in
 from crm_cti.ringcentral.errors import RingCentralError
 from crm_cti.telephony.services import callcontrol as cc
 
@@ -68,7 +68,9 @@ ACTIONS: dict[str, tuple[Callable[[cc.Control, dict[str, Any]], Any], Callable[[
 
 
 def _refused(exc: cc.CallControlRefused) -> JsonResponse:
-    extra = {"errors": {exc.field: exc.message}} if exc.field else {}
+    extra: dict[str, Any] = {"errors": {exc.field: exc.message}} if exc.field else {}
+    if exc.status == 401:
+        extra["signin_url"] = SIGNIN_URL
     return _error(exc.status, exc.message, **extra)
 
 

@@ -154,7 +154,8 @@
     const { ok, data } = await press(callId, action, dataFor(slot, target, action));
     target.disabled = false;
     if (!ok) {
-      say(slot, data.error || "RingCentral refused.", true);
+      // The sign-in check in front of every API answers {"error": code, "message": text}.
+      say(slot, data.message || data.error || "RingCentral refused.", true);
       return;
     }
     say(slot, data.message || "Done.");

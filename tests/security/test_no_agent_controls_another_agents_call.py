@@ -111,3 +111,14 @@ def test_without_call_control_no_button_is_offered_and_every_endpoint_says_why(
         assert response.status_code == 403
         assert "CallControl" in response.json()["error"]
     assert rc.call(call.session_id)["legs"][0]["telephonyStatus"] == "CallConnected"
+
+
+def test_an_agent_who_must_sign_in_again_is_told_so(rc) -> None:
+    rc.config(rate_limits={"enabled": False})
+    marcus = _signed_in("102")
+    call = _answered_call(rc)
+    Agent.objects.filter(extension_number="102").update(needs_signin=True)
+    for response in (_press(marcus, call, "hold"), marcus.get("/api/callcontrol/devices/")):
+        assert response.status_code == 401, response.content
+        assert "sign in with RingCentral again" in response.content.decode()
+    assert rc.call(call.session_id)["legs"][0]["telephonyStatus"] == "CallConnected"

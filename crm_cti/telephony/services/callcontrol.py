@@ -24,9 +24,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from crm_cti.accounts.access import WatchRefused, agent_for, watch_target
+from crm_cti.accounts.access import SIGN_IN, WatchRefused, agent_for, watch_target
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.permissions import CALL_CONTROL, agent_has_permission
+from crm_cti.accounts.refusals import SESSION_ENDED
 from crm_cti.crm.phones import InvalidPhoneNumber, is_extension_number, normalize_e164
 from crm_cti.ringcentral.errors import NotFound
 from crm_cti.telephony.models import Call
@@ -79,6 +80,8 @@ def _actor(user: Any) -> Agent:
     actor = agent_for(user)
     if actor is None:
         raise CallControlRefused(403, "Only agents signed in with RingCentral can control calls.")
+    if actor.needs_signin:
+        raise CallControlRefused(401, SESSION_ENDED)
     if not callcontrol_allowed(actor):
         raise CallControlRefused(
             403,
@@ -103,8 +106,8 @@ def call_control_for(*, user: Any, call_id: int) -> Control:
     try:
         watch_target(user=user, requested=str(call.agent_id))
     except WatchRefused as refused:
-        if refused.reason == "sign_in":
-            raise CallControlRefused(401, "Sign in first.") from None
+        if refused.reason == SIGN_IN:
+            raise CallControlRefused(401, SESSION_ENDED) from None
         # The same answer as for a call that does not exist: nothing leaks about others.
         raise CallControlRefused(404, NO_SUCH_CALL) from None
     actor = _actor(user)
