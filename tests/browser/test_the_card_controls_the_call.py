@@ -117,6 +117,9 @@ def test_a_press_beyond_the_budget_says_when_to_try_again(browser, rc_sandbox, l
                                  ring_seconds=600)
     card = page.locator(f"{CARD}[data-state='ringing']")
     card.wait_for()
+    # The card's phone list (a Light request too) has arrived before the budget runs out.
+    page.wait_for_function("() => document.querySelectorAll("
+                           "'[data-call-actions] [data-device] option').length >= 2")
     # RingCentral's Light budget is spent from now on (another app of the same user, say).
     rc_sandbox.config(rate_limits={"Light": 1, "window": 60, "penalty": 60})
     button = card.locator(ACTIONS).get_by_role("button", name="To voicemail")
