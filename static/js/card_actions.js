@@ -82,11 +82,20 @@
     return box;
   }
 
+  // The phone chosen last, for answering as for "My phone" (dial.js keeps the same key).
+  const DEVICE_KEY = "crm_cti_callout_device";
+
   function deviceSelect(label) {
     const select = el("select", { "aria-label": label, dataset: { device: "" } });
     devices().then((list) => {
       for (const d of list) select.appendChild(el("option", { value: d.id }, d.name || d.type));
+      const saved = localStorage.getItem(DEVICE_KEY);
+      if (saved && list.some((d) => d.id === saved)) select.value = saved;
     }).catch(() => { select.appendChild(el("option", { value: "" }, "No phone found")); });
+    select.addEventListener("change", () => {
+      localStorage.setItem(DEVICE_KEY, select.value);
+      localStorage.setItem(`${DEVICE_KEY}_name`, select.selectedOptions[0].textContent);
+    });
     return select;
   }
 

@@ -48,6 +48,12 @@ def test_answer_hold_resume_record_a_refusal_and_hang_up(browser, rc_sandbox, li
     actions.get_by_role("button", name="Answer").click()
     page.wait_for_selector(f"{CARD}[data-state='connected']")
     assert rc_sandbox.call(call["sessionId"])["legs"][0]["telephonyStatus"] == "CallConnected"
+    with rc_sandbox.api("102") as api:
+        session = api.get(f"/restapi/v1.0/account/~/telephony/sessions/"
+                          f"{call['telephonySessionId']}").json()
+        phones = api.get("/restapi/v1.0/account/~/extension/~/device").json()["records"]
+    softphone = next(d for d in phones if d["type"] == "SoftPhone")
+    assert session["parties"][0]["to"]["deviceId"] == softphone["id"]
 
     card = page.locator(CARD).first
     actions = card.locator(ACTIONS)
