@@ -1,6 +1,7 @@
 """The card's call-control buttons, pressed in Chromium, change the call at RingCentral (the
 sandbox); the card follows once the platform's event arrives; a refusal shows next to the
-buttons; "My phone" in the click-to-dial menu calls from the agent's chosen phone."""
+buttons; "My phone" in the click-to-dial menu calls from the agent's chosen phone. The
+README's picture of the buttons is taken here (test-artifacts/card-call-control.png)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def _leg(sandbox, session_id: str, extension: str = "102") -> dict:
             if leg["extensionNumber"] == extension][-1]
 
 
-def test_answer_hold_resume_record_a_refusal_and_hang_up(browser, rc_sandbox, live_app):
+def test_answer_hold_resume_record_a_refusal_and_hang_up(browser, rc_sandbox, live_app,
+                                                         artifacts):
     rc_sandbox.config(speed=2, rate_limits={"enabled": False})
     page = browser.new_page()
     sign_in(page, rc_sandbox, live_app, extension="102")
@@ -61,6 +63,8 @@ def test_answer_hold_resume_record_a_refusal_and_hang_up(browser, rc_sandbox, li
     page.wait_for_selector(f"{CARD}[data-state='on_hold']")
     actions.get_by_role("button", name="Resume").click()
     page.wait_for_selector(f"{CARD}[data-state='connected']")
+    # The README's picture of the buttons (test-artifacts/card-call-control.png).
+    card.screenshot(path=str(artifacts / "card-call-control.png"))
 
     # A transfer to an extension nobody has: RingCentral's refusal next to the buttons.
     actions.locator("summary", has_text="Transfer…").first.click()
