@@ -122,7 +122,8 @@
       });
       reply.append(texts, button("Send reply", "reply", "btn-primary"));
       row.append(answer, button("To voicemail", "voicemail"), targetPicker(slot, "Forward…", "forward", "Forward"), reply);
-    } else if (call.state === "ringing") {
+    } else if (call.state === "ringing" || call.state === "parked") {
+      // An outbound call still ringing, or a call waiting in a park orbit.
       row.append(button("Hang up", "hangup", "btn-danger"));
     } else if (call.state === "connected" || call.state === "on_hold") {
       if (consulting) {
@@ -190,7 +191,8 @@
   function render(card, call) {
     const slot = card.querySelector("[data-call-actions]");
     if (!slot) return;
-    const live = ["ringing", "connected", "on_hold"].includes(call.state);
+    // "parked": the state telephony-session events give a parked call.
+    const live = ["ringing", "connected", "on_hold", "parked"].includes(call.state);
     if (!enabled || !mine(call) || !live) {
       if (!live && consults[call.id]) rememberConsult(call.id, "");
       slot.hidden = true;
