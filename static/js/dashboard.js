@@ -73,7 +73,15 @@
     tel.href = `tel:${target}`;
     tel.textContent = "tel";
     tel.setAttribute("aria-label", `Call ${display(number)} with tel:`);
-    actions.append(ro, app, tel);
+    // "Call from my phone" (Call Control's call-out), shown where the app has CallControl.
+    const mine = document.createElement("button");
+    mine.type = "button";
+    mine.className = "dial-callout";
+    mine.dataset.callout = target;
+    mine.dataset.display = display(number);
+    mine.textContent = "My phone";
+    mine.setAttribute("aria-label", `Call ${display(number)} from my phone`);
+    actions.append(ro, mine, app, tel);
     wrap.appendChild(actions);
     return wrap;
   }
@@ -227,6 +235,7 @@
     updateCandidates(entry, call);
     field(el, "dismiss").hidden = LIVE.has(call.state);
     el.classList.toggle("card-needs-disposition", needsDisposition(call));
+    if (window.crmCallActions) window.crmCallActions.render(el, call); // card_actions.js
     const notesForm = field(el, "notes-form");
     if (!entry.dirty && document.activeElement !== notesForm.notes) {
       notesForm.notes.value = call.notes || "";

@@ -212,8 +212,88 @@
     if (other) other.checked = true;
   });
 
+  // ------------------------------------------------------------------ call from my phone
+  // POST /api/callout/ (RingCentral Call Control's call-out): the agent's chosen phone
+  // (desk phone or softphone, remembered in this browser) rings, then calls the number.
+  const coDialog = document.getElementById("callout-dialog");
+  const coPanel = document.getElementById("callout-panel");
+  const DEVICE_KEY = "crm_cti_callout_device";
+  let coPending = null;
+  const co = (name) => document.querySelector(`[data-co="${name}"]`);
+
+  async function openDeviceDialog(to, display) {
+    coPending = { to, display };
+    co("to").textContent = display;
+    co("dialog-error").textContent = "";
+    const box = co("devices");
+    box.querySelectorAll("label").forEach((n) => n.remove());
+    if (typeof coDialog.showModal === "function") coDialog.showModal(); else coDialog.setAttribute("open", "");
+    const result = await api("GET", "/api/callcontrol/devices/").catch(() => null);
+    if (!result || !result.ok) {
+      co("dialog-error").textContent = result ? errorText(result.data, result.status) : "Network error.";
+      return;
+    }
+    const saved = localStorage.getItem(DEVICE_KEY);
+    result.data.devices.forEach((d, i) => {
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = "device";
+      input.value = d.id;
+      input.dataset.name = d.name || d.type;
+      input.checked = saved ? saved === d.id : i === 0;
+      label.append(input, ` ${d.name || d.type}`);
+      box.appendChild(label);
+    });
+  }
+
+  async function callOut(to, display) {
+    const device = localStorage.getItem(DEVICE_KEY);
+    if (!device) { openDeviceDialog(to, display); return; }
+    coPanel.hidden = false;
+    co("panel-to").textContent = display || fmt(to);
+    co("from").textContent = localStorage.getItem(`${DEVICE_KEY}_name`) || "my phone";
+    co("error").textContent = "";
+    co("status").textContent = "Calling…";
+    const result = await api("POST", "/api/callout/", { to, device_id: device }).catch(() => null);
+    if (!result || !result.ok) {
+      co("status").textContent = "";
+      co("error").textContent = result ? errorText(result.data, result.status) : "Network error: the call was not placed.";
+      return;
+    }
+    co("status").textContent = result.data.message;
+  }
+
+  if (coDialog && coPanel) {
+    document.getElementById("callout-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const picked = coDialog.querySelector('input[name="device"]:checked');
+      if (!picked) { co("dialog-error").textContent = "Choose the phone to call from."; return; }
+      localStorage.setItem(DEVICE_KEY, picked.value);
+      localStorage.setItem(`${DEVICE_KEY}_name`, picked.dataset.name);
+      if (typeof coDialog.close === "function") coDialog.close(); else coDialog.removeAttribute("open");
+      if (coPending && coPending.to) callOut(coPending.to, coPending.display);
+      coPending = null;
+    });
+    coDialog.querySelector("[data-co-close]").addEventListener("click", () => {
+      coPending = null;
+      if (typeof coDialog.close === "function") coDialog.close(); else coDialog.removeAttribute("open");
+    });
+    coPanel.querySelector("[data-co-change]").addEventListener("click", () => {
+      openDeviceDialog(coPanel.dataset.to || "", co("panel-to").textContent);
+    });
+    coPanel.querySelector("[data-co-dismiss]").addEventListener("click", () => { coPanel.hidden = true; });
+  }
+
   // ------------------------------------------------------------------ wiring
   document.addEventListener("click", (event) => {
+    const mine = event.target.closest("[data-callout]");
+    if (mine && coDialog) {
+      event.preventDefault();
+      coPanel.dataset.to = mine.dataset.callout;
+      callOut(mine.dataset.callout, mine.dataset.display || fmt(mine.dataset.callout));
+      return;
+    }
     const button = event.target.closest("[data-ringout]");
     if (button) {
       event.preventDefault();

@@ -1,4 +1,5 @@
-"""{% dial number %}: formatted number, RingOut button, rcmobile:// and tel: links."""
+"""{% dial number %}: formatted number, RingOut button, "My phone" (call-out, shown by the
+page's CSS only where the app has CallControl), rcmobile:// and tel: links."""
 
 from django.template import Context, Template
 
@@ -14,6 +15,8 @@ def test_us_number():
     assert 'href="rcmobile://call?number=16504445567"' in html
     assert 'href="tel:+16504445567"' in html
     assert 'aria-label="Call (650) 444-5567 with RingOut"' in html
+    assert 'data-callout="+16504445567"' in html
+    assert 'aria-label="Call (650) 444-5567 from my phone"' in html
 
 
 def test_international_number():
@@ -29,7 +32,7 @@ def test_extension_number():
 
 def test_garbage_is_shown_but_not_dialable():
     html = render("anonymous")
-    assert "anonymous" in html and "data-ringout" not in html
+    assert "anonymous" in html and "data-ringout" not in html and "data-callout" not in html
 
 
 def test_empty():

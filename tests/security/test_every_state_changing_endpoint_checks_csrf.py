@@ -25,6 +25,8 @@ UNSAFE = {
     "/contacts/<int:contact_id>/edit/": ["POST"],
     "/api/ringout/": ["POST"],
     "/api/ringout/<int:ringout_id>/": ["DELETE"],
+    "/api/calls/<int:call_id>/control/<slug:action>/": ["POST"],
+    "/api/callout/": ["POST"],
     "/calls/<int:call_id>/notes/": ["POST"],
     "/calls/ringout-from/": ["POST"],
     "/calls/sms/": ["POST"],
@@ -42,7 +44,8 @@ READ_ONLY = {
     "/healthz", "/auth/signin/", "/auth/callback/", "/contacts/", "/contacts/<int:contact_id>/",
     "/ops/", "/api/calls/live/", "/", "/calls/", "/calls/export.csv", "/calls/<int:call_id>/",
     "/calls/<int:call_id>/recording/", "/contacts/lookup/", "/contacts/data-quality/",
-    "/reports/", "/reports/<slug:table>.csv",
+    "/reports/", "/reports/<slug:table>.csv", "/api/callcontrol/devices/",
+    "/api/callcontrol/choices/",
 }
 
 
@@ -76,7 +79,7 @@ def test_forged_requests_are_refused(agent):
     ringout = RingOut.objects.create(agent=agent, rc_id="ro-1", from_number="+16505550102",
                                      to_number="+14155550100", call_status="InProgress")
     ids = {"<int:contact_id>": contact.pk, "<int:call_id>": call.pk,
-           "<int:ringout_id>": ringout.pk}
+           "<int:ringout_id>": ringout.pk, "<slug:action>": "hold"}
     payload = {
         "notes": "forged", "disposition": "Sale", "first_name": "Eve", "last_name": "Forger",
         "phones-TOTAL_FORMS": "1", "phones-INITIAL_FORMS": "0", "phones-0-label": "work",

@@ -29,6 +29,8 @@ ID_ROUTES = {
     "/calls/<int:call_id>/contact/",
     "/calls/<int:call_id>/add-number/",
     "/api/ringout/<int:ringout_id>/",
+    # Every call-control button: tests/security/test_no_agent_controls_another_agents_call.py
+    "/api/calls/<int:call_id>/control/<slug:action>/",
     "/contacts/<int:contact_id>/",
     "/contacts/<int:contact_id>/edit/",
 }

@@ -54,6 +54,15 @@ def dial(number: str | None, label: str = "") -> SafeString:
     return mark_safe(render_to_string("dashboard/_dial.html", context))  # noqa: S308 - escaped template
 
 
+@register.filter
+def controls_calls(agent: Any) -> bool:
+    """``{% if me|controls_calls %}``: the agent's token carries CallControl, so the card's
+    call-control buttons and "call from my phone" are offered."""
+    from crm_cti.telephony.services.callcontrol import callcontrol_allowed
+
+    return callcontrol_allowed(agent)
+
+
 @register.simple_tag(takes_context=True)
 def current_agent(context: template.Context) -> Any:
     """The signed-in user's Agent (or None), whether or not a context processor set it."""

@@ -6,6 +6,8 @@ receivers call them and stay thin.
 - ``activecalls``: reconciliation with the platform's active calls.
 - ``subscriptions``: webhook subscriptions, kept alive.
 - ``ringout``: placing, polling and cancelling RingOuts.
+- ``callcontrol``: the card's call-control buttons and call-out (Call Control), one service
+  per button, asked by the agent's browser and answered at once (never queued).
 - ``calls``: writes people make to a call (notes, disposition, contact).
 - ``scopes`` and ``records``: who asks the platform, and reading its call records.
 
