@@ -174,9 +174,19 @@ def subscription_delete(*, agent: Agent | None = None) -> None:
     sub.delete()
 
 
+def webhook_transport() -> bool:
+    """Notifications come by webhook (``RC_EVENTS_TRANSPORT``): only then does anything here
+    create webhook subscriptions. Over the WebSocket transport the events process subscribes
+    on its own connections (telephony/websocket/)."""
+    return settings.RC_EVENTS_TRANSPORT == "webhook"
+
+
 def account_mode_wanted() -> bool:
     """Account mode is configured (``ACCOUNT_SUBSCRIPTION``) or an admin created the account
-    subscription: it is kept, and sign-ins create no per-extension ones."""
+    subscription: it is kept, and sign-ins create no per-extension ones. Over the WebSocket
+    transport only the configuration says (there is no webhook subscription to look at)."""
+    if not webhook_transport():
+        return settings.ACCOUNT_SUBSCRIPTION
     return settings.ACCOUNT_SUBSCRIPTION or Subscription.objects.filter(
         mode=Subscription.Mode.ACCOUNT
     ).exists()
@@ -194,6 +204,8 @@ def subscriptions_maintain() -> dict[str, int]:
     broker) or failed for good, the account's in account mode. Errors are recorded per row
     (``last_error``)."""
     counts = {"ok": 0, "failed": 0, "created": 0}
+    if not webhook_transport():
+        return counts
     owners: list[tuple[Agent | None, bool]] = [
         (sub.agent, True)
         for sub in Subscription.objects.select_related("agent")
@@ -221,5 +233,5 @@ def subscriptions_maintain() -> dict[str, int]:
 
 
 def subscription_wanted_for(agent: Agent) -> bool:
-    """Whether signing in creates the agent's own subscription."""
-    return settings.SUBSCRIBE_ON_SIGNIN and not account_mode_wanted()
+    """Whether signing in creates the agent's own webhook subscription."""
+    return webhook_transport() and settings.SUBSCRIBE_ON_SIGNIN and not account_mode_wanted()
