@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
 
 from crm_cti.telephony.models import Call, EventConnection, TelephonyEvent
 from tests.support.people import agent_create
@@ -136,8 +138,19 @@ def test_a_dropped_connection_is_recovered_with_nothing_lost_or_duplicated(pipel
     assert row.failed_recoveries == 0 and row.reconciled_at is None
 
 
-def test_a_refused_recovery_is_reconciled_and_leaves_no_card_ringing(pipeline,
-                                                                     events) -> None:
+def _operations_row(settings) -> str:
+    """The account's row of the operations page's WebSocket connections table."""
+    settings.RC_EVENTS_TRANSPORT = "websocket"
+    admin = get_user_model().objects.create_superuser("ops-root", "ops@example.com", "pw")
+    browser = Client()
+    browser.force_login(admin)
+    page = browser.get("/ops/", secure=True).content.decode()
+    table = page.split('id="connections"', 1)[1].split("</table>", 1)[0]
+    return " ".join(table.split("<tr>")[2].split())
+
+
+def test_a_refused_recovery_is_reconciled_and_leaves_no_card_ringing(pipeline, events,
+                                                                     settings) -> None:
     pipeline.sandbox.config(ws_refuse_recovery=True)
     marcus = agent_create(extension="102")
     sock = pipeline.socket(marcus)
@@ -155,6 +168,10 @@ def test_a_refused_recovery_is_reconciled_and_leaves_no_card_ringing(pipeline,
     row = _row()
     assert row.reconciled_at is not None and "recovery failed" in row.last_error
     assert Call.objects.get(session_id=session).state in ("missed", "ended")
+    # The operations page says so: one failed recovery, reconciled.
+    row_html = _operations_row(settings)
+    assert "Account" in row_html and "WebSocket" in row_html
+    assert 'badge-bad">1</span>' in row_html and "reconciled" in row_html
     # A new session, subscribed again: the next call pops as usual.
     after = pipeline.sandbox.start_call("inbound_answered", extension="102")["sessionId"]
     sock.wait_for(call_enriched(sock, after), timeout=60, what="the next call")
