@@ -28,6 +28,7 @@ from crm_cti.ringcentral import plain_http_host
 from crm_cti.ringcentral.client import API, RingCentralClient
 from crm_cti.ringcentral.errors import (
     BadRequest,
+    NotFound,
     PlatformUnavailable,
     RateLimited,
     RingCentralError,
@@ -223,6 +224,8 @@ def _request_error(message: GatewayMessage, method: str, path: str) -> RingCentr
     text = str(body.get("message") or f"{method} {path} failed on the gateway")
     if message.status == 429:
         return RateLimited(text, status=429, error_code=code, retry_after=60.0, group="Medium")
+    if message.status in (404, 410):
+        return NotFound(text, status=message.status, error_code=code, body=body)
     if 400 <= message.status < 500:
         return BadRequest(text, status=message.status, error_code=code, body=body)
     return PlatformUnavailable(text, status=message.status or None, error_code=code)
