@@ -175,3 +175,24 @@ def test_a_refused_recovery_is_reconciled_and_leaves_no_card_ringing(pipeline, e
     # A new session, subscribed again: the next call pops as usual.
     after = pipeline.sandbox.start_call("inbound_answered", extension="102")["sessionId"]
     sock.wait_for(call_enriched(sock, after), timeout=60, what="the next call")
+
+
+def test_heartbeats_keep_it_from_idling_and_it_reconnects_before_the_absolute_timeout(
+        pipeline, events) -> None:
+    # Short platform timeouts (seconds): without heartbeats the gateway would close it after
+    # 3 s idle (WSG-902), and every connection after 8 s (WSG-903).
+    pipeline.sandbox.config(ws_idle_timeout=3, ws_absolute_timeout=8)
+    marcus = agent_create(extension="102")
+    sock = pipeline.socket(marcus)
+    events.start()
+    events.holder()
+    wait_until(lambda: _connections(pipeline) >= 3, timeout=40, interval=0.5,
+               what="two connections replaced before their absolute timeout")
+    row = _row()
+    # Replaced on its own, recovering its own session: no recovery counted, none failed,
+    # no platform timeout error recorded.
+    assert row.recoveries == 0 and row.failed_recoveries == 0 and "WSG" not in row.last_error
+    assert len({s["wsc"] for s in gateway_sessions(pipeline.sandbox)}) == 1
+    session = pipeline.sandbox.start_call("inbound_answered", extension="102")["sessionId"]
+    sock.wait_for(call_enriched(sock, session), timeout=60, what="the call",
+                  context=events.logs)
