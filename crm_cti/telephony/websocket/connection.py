@@ -97,9 +97,11 @@ def owner_hold(owner: Owner, lease: Lease, stop: threading.Event) -> None:
     they must sign in again)."""
     backoff = 1.0
     planned = False
+    ours = True
     try:
         while not stop.is_set():
             if not lease.renew():
+                ours = False
                 return
             wait = backoff
             try:
@@ -107,6 +109,7 @@ def owner_hold(owner: Owner, lease: Lease, stop: threading.Event) -> None:
                 backoff = 1.0
                 continue
             except LeaseLost:
+                ours = False
                 return
             except NeedsSignIn as exc:
                 _closed(owner, f"needs sign-in: {exc}")
@@ -121,6 +124,8 @@ def owner_hold(owner: Owner, lease: Lease, stop: threading.Event) -> None:
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             _wait_holding(lease, stop, wait)
     finally:
+        if ours and stop.is_set():
+            _closed(owner, "events process stopped")  # a clean stop: not connected any more
         lease.release()
         close_old_connections()
 
@@ -240,11 +245,15 @@ def _notification(held: _Held, message: GatewayMessage) -> None:
     except InvalidEvent as exc:
         # Refused for good (as the webhook would answer 4xx): it is not lost, it is bad.
         logger.warning("events: %s: notification refused: %s", held.owner.key, exc)
-    if held.replay_marker is not None and sequence < held.details_sequence:
-        held.expected.discard(sequence)
-        return
-    if held.row.sequence and sequence > held.row.sequence + 1:
-        _reconcile(held, f"notifications {held.row.sequence + 1}..{sequence - 1} never came")
+    last = held.row.sequence
+    if held.replay_marker is not None:
+        if sequence < held.details_sequence:
+            held.expected.discard(sequence)  # replayed: the platform kept it for us
+            return
+        # New since this connection opened (it can overtake the replay's end marker).
+        last = max(last, held.details_sequence)
+    if last and sequence > last + 1:
+        _reconcile(held, f"notifications {last + 1}..{sequence - 1} never came")
     if sequence > held.row.sequence:
         state.sequence_seen(row=held.row, sequence=sequence, notification=True)
 
