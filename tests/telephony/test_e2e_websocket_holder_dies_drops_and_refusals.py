@@ -196,3 +196,20 @@ def test_heartbeats_keep_it_from_idling_and_it_reconnects_before_the_absolute_ti
     session = pipeline.sandbox.start_call("inbound_answered", extension="102")["sessionId"]
     sock.wait_for(call_enriched(sock, session), timeout=60, what="the call",
                   context=events.logs)
+
+
+def test_a_refused_reconnection_backs_off_instead_of_hammering(pipeline, events) -> None:
+    events.start()
+    events.holder()
+    # From now on the platform refuses the admin's next Auth request (the wstoken of the
+    # reconnection) with 429 and a minute's penalty.
+    pipeline.sandbox.config(rate_limits={"Auth": 1, "penalty": 60})
+    _drop(pipeline)
+    wait_until(lambda: "refused by the platform" in _row().last_error, timeout=30,
+               interval=0.2, what="the refusal on the owner's row")
+    asked = pipeline.sandbox.stats()["by_operation"]["POST /restapi/oauth/wstoken"]
+    time.sleep(3 * float(events.env["EVENTS_LEASE_SECONDS"]))
+    # Waiting out the penalty: not one more wstoken request, and still the holder.
+    assert pipeline.sandbox.stats()["by_operation"]["POST /restapi/oauth/wstoken"] == asked
+    assert _row().connected_since is None and "refused by the platform" in _row().last_error
+    events.started[0].assert_alive()
