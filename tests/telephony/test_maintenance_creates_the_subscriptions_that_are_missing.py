@@ -66,3 +66,12 @@ def test_over_the_websocket_transport_no_webhook_subscription_is_made(platform, 
     assert subscriptions.subscriptions_maintain() == {"ok": 0, "failed": 0, "created": 0}
     assert not subscriptions.subscription_wanted_for(agent)
     assert not Subscription.objects.exists() and platform.subscriptions() == []
+
+
+def test_asking_for_a_webhook_subscription_over_the_websocket_transport_says_why_not(
+        platform, settings):
+    settings.RC_EVENTS_TRANSPORT = "websocket"
+    agent = agent_sign_in(platform, "102")
+    with pytest.raises(subscriptions.WebhookTransportOff, match="RC_EVENTS_TRANSPORT"):
+        subscriptions.subscription_ensure(agent=agent)
+    assert not Subscription.objects.exists() and platform.subscriptions() == []

@@ -37,6 +37,10 @@ SUBSCRIPTION_RECREATING = "Recreating"
 SUBSCRIPTION_LOCK_SECONDS = 120.0
 
 
+class WebhookTransportOff(Exception):
+    """A webhook subscription was asked for while notifications come over the WebSocket."""
+
+
 def webhook_address() -> str:
     """Where the platform delivers our notifications."""
     return settings.WEBHOOK_BASE_URL + reverse("telephony:ringcentral_webhook")
@@ -75,6 +79,10 @@ def subscription_ensure(*, agent: Agent | None = None) -> Subscription:
     page shows the agent as without a working subscription meanwhile. One caller at a time
     per owner (a lock shared by every process): the sign-in task and beat never create two.
     """
+    if not webhook_transport():
+        raise WebhookTransportOff(
+            "RC_EVENTS_TRANSPORT is websocket: notifications come over the events process's "
+            "gateway connections, and no webhook subscription is made")
     client = _subscription_client(agent)
     name = f"subscription:agent:{agent.pk}" if agent is not None else "subscription:account"
     with shared_lock(name, hold_seconds=SUBSCRIPTION_LOCK_SECONDS,
