@@ -15,11 +15,13 @@ from tests.support.stack import ManagedProcess, process_env, wait_until
 from tests.telephony.pipeline import PIPELINE_ENV, Stack, module_stack, stack_queue
 
 
-def websocket_env(sandbox: Any, name: str) -> dict[str, str]:
+def websocket_env(sandbox: Any, name: str, *, account: bool = True) -> dict[str, str]:
+    """Account mode (the admin's JWT owns one connection), or, ``account=False``, one
+    connection per signed-in agent."""
     return {
         "RC_EVENTS_TRANSPORT": "websocket",
-        "ACCOUNT_SUBSCRIPTION": "true",
-        "RC_JWT": sandbox.user("101")["jwt"],
+        "ACCOUNT_SUBSCRIPTION": "true" if account else "false",
+        "RC_JWT": sandbox.user("101")["jwt"] if account else "",
         # A standby takes a dead holder's owner over within seconds.
         "EVENTS_LEASE_SECONDS": "3",
         "RC_SERVER_URL": sandbox.url,
@@ -29,16 +31,17 @@ def websocket_env(sandbox: Any, name: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def websocket_stack(sandbox: Any, name: str) -> Iterator[Stack]:
-    with module_stack(sandbox.url, name=name, env=websocket_env(sandbox, name)) as stack:
+def websocket_stack(sandbox: Any, name: str, *, account: bool = True) -> Iterator[Stack]:
+    env = websocket_env(sandbox, name, account=account)
+    with module_stack(sandbox.url, name=name, env=env) as stack:
         yield stack
 
 
 class EventsProcesses:
     """``manage.py rcevents`` processes of one test, stopped at its end."""
 
-    def __init__(self, sandbox: Any, name: str) -> None:
-        self.env = process_env(**websocket_env(sandbox, name))
+    def __init__(self, sandbox: Any, name: str, *, account: bool = True) -> None:
+        self.env = process_env(**websocket_env(sandbox, name, account=account))
         self.name = name
         self.started: list[ManagedProcess] = []
 
