@@ -119,6 +119,9 @@ def owner_hold(owner: Owner, lease: Lease, stop: threading.Event) -> None:
                 _closed(owner, f"refused by the platform, retrying in {wait:.0f}s: {exc}")
             except (RingCentralError, DatabaseError, OSError) as exc:
                 _closed(owner, f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # a bug must not end the holding: log it, back off
+                logger.exception("events: %s failed", owner.key)
+                _closed(owner, f"{type(exc).__name__}: {exc}")
             planned = False
             logger.warning("events: %s disconnected; reconnecting in %.1fs", owner.key, wait)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
