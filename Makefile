@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 APP_PORT ?= 8000
 SANDBOX_PORT ?= 8900
 
-.PHONY: demo test lint bench install install-dev web worker beat sandbox clean
+.PHONY: demo test lint bench install install-dev web worker beat events sandbox clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,8 @@ worker: install
 	$(VENV)/bin/celery -A crm_cti worker --loglevel INFO
 beat: install
 	$(VENV)/bin/celery -A crm_cti beat --loglevel INFO --schedule var/celerybeat-schedule
+events: install
+	$(PY) manage.py rcevents
 sandbox: install
 	$(PY) manage.py rcsandbox --port $(SANDBOX_PORT)
 

@@ -854,7 +854,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny run (tests)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
-    parser.add_argument("--only", default="product,baseline,rest,lookup,reports",
+    parser.add_argument("--only", default="product,baseline,rest,lookup,reports,websocket",
                         help="comma-separated parts to run")
     parser.add_argument("--web-workers", type=int)
     parser.add_argument("--worker-concurrency", type=int)
@@ -958,8 +958,15 @@ def main(argv: list[str] | None = None) -> int:
         results["reports"] = reports_run(scale, out=Path(args.out).with_name("reports.json"))
         say(f"reports done: page max {results['reports']['page_max_ms']} ms")
 
+    def part_websocket() -> None:  # bench/websocket.py: event → pop, webhook vs WebSocket
+        from bench.websocket import websocket_run
+        results["websocket"] = websocket_run(calls=min(scale.calls, 200), scale=scale,
+                                             start_sandbox=start_sandbox,
+                                             start_product=start_product)
+        say(f"websocket done: {json.dumps(results['websocket'])[:300]}")
+
     steps = {"product": part_product, "baseline": part_baseline, "rest": part_rest,
-             "lookup": part_lookup, "reports": part_reports}
+             "lookup": part_lookup, "reports": part_reports, "websocket": part_websocket}
     for name, step in steps.items():
         if name not in parts:
             continue

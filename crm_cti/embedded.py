@@ -1,4 +1,5 @@
-"""Embedded mode: a Celery worker and beat inside the web process.
+"""Embedded mode: a Celery worker and beat (and, over the WebSocket transport, the events
+process) inside the web process.
 
 Celery's eager mode would run a ``countdown``/``eta`` task at once (a delayed call-log
 fetch would run before the call log has the call), and the in-memory channel layer only
@@ -17,6 +18,7 @@ from celery.worker import WorkController
 from django.conf import settings
 
 from crm_cti.celery import app
+from crm_cti.telephony.websocket.runner import events_run
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,14 @@ def start_embedded_workers() -> bool:
         beat = EmbeddedService(app, thread=True, schedule_filename=str(settings.VAR_DIR / "beat"))
         beat.start()
         _started.update(worker=worker, worker_thread=thread, beat=beat)
+        if settings.RC_EVENTS_TRANSPORT == "websocket":
+            # What the events process stores must reach this process's worker and channel
+            # layer (both in memory): it runs here, as the worker does.
+            events_stop = threading.Event()
+            events = threading.Thread(target=events_run, kwargs={"stop": events_stop},
+                                      name="events-embedded", daemon=True)
+            events.start()
+            _started.update(events_stop=events_stop, events=events)
         logger.info("embedded mode: Celery worker and beat running inside the web process")
     return True
 
@@ -61,7 +71,10 @@ def stop_embedded_workers() -> None:
     with _lock:
         worker = _started.pop("worker", None)
         beat = _started.pop("beat", None)
+        events_stop = _started.pop("events_stop", None)
         _started.clear()
+    if events_stop is not None:
+        events_stop.set()  # type: ignore[attr-defined]
     if beat is not None:
         beat.stop()  # type: ignore[attr-defined]
     if worker is not None:

@@ -281,6 +281,17 @@ SUBSCRIBE_ON_SIGNIN = env.bool("SUBSCRIBE_ON_SIGNIN", default=True)
 # RC_JWT service credential), creating it when missing. Without it, account mode is on while
 # an admin-created account subscription exists.
 ACCOUNT_SUBSCRIPTION = env.bool("ACCOUNT_SUBSCRIPTION", default=False)
+# How notifications reach us: "webhook" (the platform POSTs to WEBHOOK_BASE_URL, which it must
+# reach) or "websocket" (the events process, manage.py rcevents, holds a connection to the
+# platform's WebSocket gateway per subscription owner: no public address needed).
+RC_EVENTS_TRANSPORT = env.str("RC_EVENTS_TRANSPORT", default="webhook").strip().lower()
+if RC_EVENTS_TRANSPORT not in ("webhook", "websocket"):
+    raise ImproperlyConfigured(
+        f"RC_EVENTS_TRANSPORT must be webhook or websocket, not {RC_EVENTS_TRANSPORT!r}"
+    )
+# WebSocket transport: a connection's holder renews its lease (in Redis; in embedded mode a
+# database row) this often; a standby takes an owner over this long after its holder died.
+EVENTS_LEASE_SECONDS = max(env.float("EVENTS_LEASE_SECONDS", default=10.0), 2.0)
 # Active-calls enrichment: at most one request per agent (or per account) per window.
 ACTIVE_CALLS_WINDOW_SECONDS = env.int("ACTIVE_CALLS_WINDOW_SECONDS", default=30)
 # Active calls lag real time by 3-10 s: wait this long after an event before asking.

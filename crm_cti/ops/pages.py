@@ -15,6 +15,7 @@ from crm_cti.ops.selectors import (
     agents_with_tokens,
     agents_without_subscription,
     chart_bars,
+    event_connections,
     failed_events,
     queue_depth,
     rate_budget,
@@ -34,6 +35,8 @@ def operations(request: HttpRequest) -> HttpResponse:
         "ops/operations.html",
         {
             "subscriptions": subscription_health(),
+            "transport": settings.RC_EVENTS_TRANSPORT,
+            "connections": event_connections(),
             "unsubscribed": agents_without_subscription(),
             "failed_events": failed_events(),
             "max_attempts": settings.EVENT_MAX_ATTEMPTS,

@@ -17,7 +17,7 @@ from crm_cti.accounts.models import Agent
 from crm_cti.accounts.tokens import agent_user_key
 from crm_cti.redis_client import redis_client
 from crm_cti.ringcentral.budget import GROUPS, budget_usage
-from crm_cti.telephony.models import Call, Subscription, TelephonyEvent
+from crm_cti.telephony.models import Call, EventConnection, Subscription, TelephonyEvent
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,41 @@ def subscription_health(*, now: datetime | None = None) -> list[SubscriptionHeal
     return rows
 
 
+def event_connections() -> list[dict[str, Any]]:
+    """The WebSocket transport's connection per owner (the account, or each agent):
+    connected since, last notification, recoveries and failed ones, the last reconcile."""
+    rows = []
+    for row in EventConnection.objects.select_related("agent").order_by("owner"):
+        rows.append({
+            "owner": row.agent if row.agent is not None else "Account",
+            "transport": "WebSocket",
+            "row": row,
+            "ok": row.connected_since is not None,
+        })
+    return rows
+
+
+def _connection_problems(agents: list[Agent]) -> list[dict[str, Any]]:
+    """Over the WebSocket transport: signed-in agents whose owner has no open connection."""
+    from crm_cti.telephony.services.subscriptions import account_mode_wanted
+
+    rows = {row.owner: row for row in EventConnection.objects.all()}
+
+    def problem_of(owner: str) -> str:
+        row = rows.get(owner)
+        if row is None:
+            return "no WebSocket connection yet (is the events process running?)"
+        if row.connected_since is None:
+            return f"WebSocket disconnected{': ' + row.last_error if row.last_error else ''}"
+        return ""
+
+    if account_mode_wanted():
+        problem = problem_of("account")
+        return [{"agent": a, "problem": f"account {problem}"} for a in agents] if problem else []
+    found = [{"agent": a, "problem": problem_of(f"agent:{a.pk}")} for a in agents]
+    return [row for row in found if row["problem"]]
+
+
 def agents_without_subscription(*, now: datetime | None = None) -> list[dict[str, Any]]:
     """Signed-in agents whose pops cannot arrive: their subscription is missing, not Active
     (Recreating, Blacklisted, ...) or expired — or, in account mode, the account one is."""
@@ -75,6 +110,8 @@ def agents_without_subscription(*, now: datetime | None = None) -> list[dict[str
         return f"{problem}: {sub.last_error}" if sub.last_error else problem
 
     agents = list(agents_signed_in().select_related("user").order_by("extension_number"))
+    if settings.RC_EVENTS_TRANSPORT == "websocket":
+        return _connection_problems(agents)
     if account_mode_wanted():
         account = Subscription.objects.filter(mode=Subscription.Mode.ACCOUNT).first()
         problem = problem_of(account)

@@ -3,6 +3,7 @@
 - ``client.RingCentralClient``: typed methods for every endpoint the product uses;
 - ``oauth``: authorization code + PKCE, refresh, revoke, JWT bearer (requests-oauthlib);
 - ``budget``: the per (user, throttling group) request budget shared by all processes;
+- ``websocket``: the WebSocket gateway (wstoken, connection, ClientRequest subscriptions);
 - ``errors``: the typed errors every caller handles.
 """
 
@@ -14,7 +15,9 @@ from urllib.parse import urlsplit
 
 # requests-oauthlib and oauthlib log request bodies and token responses (access and refresh
 # tokens in clear) at DEBUG. Tokens must never reach a log line, whatever LOG_LEVEL says.
-for _name in ("requests_oauthlib", "oauthlib"):
+# The websockets library logs the handshake request at DEBUG: the gateway URL carries the
+# wstoken (access_token=...).
+for _name in ("requests_oauthlib", "oauthlib", "websockets"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -56,6 +56,7 @@ DEFAULT_PENALTY_SECONDS = 60.0
 OPERATION_GROUPS: tuple[tuple[str, str, Group], ...] = (
     ("POST", "/restapi/oauth/token", "Auth"),
     ("POST", "/restapi/oauth/revoke", "Auth"),
+    ("POST", "/restapi/oauth/wstoken", "Auth"),
     ("GET", "/restapi/v1.0/account/{accountId}", "Light"),
     ("GET", "/restapi/v1.0/account/{accountId}/extension/{extensionId}", "Light"),
     ("GET", "/restapi/v1.0/account/{accountId}/extension/{extensionId}/phone-number", "Light"),

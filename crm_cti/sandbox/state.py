@@ -210,6 +210,8 @@ def _stats() -> dict[str, Any]:
         "refresh_failures": 0,
         "revocations": 0,
         "deliveries": Counter(),
+        # WebSocket gateway connections accepted, by the owner's extension id.
+        "ws_connections": Counter(),
     }
 
 

@@ -82,6 +82,7 @@ async def gateway(websocket: WebSocket) -> None:
         return
     session, recovery = wssession.session_open(state, token, websocket.query_params.get("wsc"))
     await websocket.accept()
+    state.stats["ws_connections"][session.owner_id] += 1
     connection = wssession.Connection(websocket)
     previous = session.connection
     # The lock keeps notifications queued meanwhile behind ConnectionDetails and the replay.

@@ -303,3 +303,38 @@ class RingOut(models.Model):
 
     def __str__(self) -> str:
         return f"RingOut {self.rc_id} {self.from_number} -> {self.to_number} [{self.call_status}]"
+
+
+class EventConnection(models.Model):
+    """The WebSocket transport's connection of one subscription owner (the account, or one
+    agent): the gateway session to recover (``wsc``) and the last sequence whose
+    notification is stored, who holds it, and what the operations page shows."""
+
+    # "account" or "agent:<pk>" (telephony.services.scopes keys).
+    owner = models.CharField(max_length=40, unique=True)
+    agent = models.ForeignKey(
+        "accounts.Agent", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="event_connections",
+    )
+    # Embedded mode's lease (distributed mode leases in Redis): holder id and its expiry.
+    holder = models.CharField(max_length=120, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # The gateway session token: reconnecting with it within the recovery window replays
+    # what the platform sent while nobody was connected.
+    wsc = models.CharField(max_length=200, blank=True)
+    sequence = models.BigIntegerField(default=0)
+    subscription_id = models.CharField(max_length=64, blank=True)
+    connected_since = models.DateTimeField(null=True, blank=True)
+    last_notification_at = models.DateTimeField(null=True, blank=True)
+    recoveries = models.PositiveIntegerField(default=0)
+    failed_recoveries = models.PositiveIntegerField(default=0)
+    # When calls were last repaired from active calls because notifications were lost.
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["owner"]
+
+    def __str__(self) -> str:
+        return f"{self.owner} [{'connected' if self.connected_since else 'disconnected'}]"

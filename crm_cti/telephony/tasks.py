@@ -78,8 +78,8 @@ def subscription_ensure(agent_id: int | None = None, attempt: int = 0) -> None:
     from crm_cti.ringcentral.errors import NeedsSignIn, RateLimited, RingCentralError
 
     agent = Agent.objects.filter(pk=agent_id).first() if agent_id else None
-    if agent_id and agent is None:
-        return
+    if (agent_id and agent is None) or not subscriptions.webhook_transport():
+        return  # gone, or queued before the transport became websocket
     try:
         subscriptions.subscription_ensure(agent=agent)
     except NeedsSignIn:

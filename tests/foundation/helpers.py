@@ -86,7 +86,15 @@ def newcomer_env(var_dir: Path) -> dict[str, str]:
 def demo_running(var_dir: Path) -> Iterator[str]:
     """``manage.py demo`` as a newcomer runs it (migrated, nothing else set, its files under
     ``var_dir``); yields the app's URL once it answers /healthz, stops it afterwards."""
-    env = newcomer_env(var_dir)
+    with demo_with_sandbox(var_dir) as (url, _sandbox_url):
+        yield url
+
+
+@contextlib.contextmanager
+def demo_with_sandbox(var_dir: Path, **extra_env: str) -> Iterator[tuple[str, str]]:
+    """``demo_running`` with ``extra_env`` on top of the newcomer's environment; yields the
+    app's and the demo's sandbox's URLs."""
+    env = {**newcomer_env(var_dir), **extra_env}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
                    check=True, timeout=120)
     port, sandbox_port = free_port(), free_port()
@@ -99,7 +107,7 @@ def demo_running(var_dir: Path) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         wait_until(lambda: requests.get(url + "/healthz", timeout=5).status_code == 200,
                    timeout=60, what="the demo")
-        yield url
+        yield url, f"http://127.0.0.1:{sandbox_port}"
     finally:
         demo.send_signal(signal.SIGTERM)
         demo.wait(30)

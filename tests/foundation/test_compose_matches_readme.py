@@ -8,7 +8,7 @@ import yaml
 
 from .helpers import ROOT
 
-PROCESSES = ("web", "worker", "beat", "sandbox")
+PROCESSES = ("web", "worker", "beat", "events", "sandbox")
 
 
 def readme_commands() -> dict[str, str]:
@@ -35,7 +35,7 @@ def test_each_process_runs_the_command_readme_gives():
 
 def test_app_services_run_in_distributed_mode():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "events"):
         env = compose["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")

@@ -40,6 +40,7 @@ def test_stats_shape(fresh_sandbox: SandboxProcess) -> None:
     assert stats["token_grants"] == {"authorization_code": 0, "refresh_token": 0, "jwt": 1,
                                      "password": 0}
     assert stats["refresh_failures"] == 0 and stats["revocations"] == 0
+    assert stats["ws_connections"] == {}
 
 
 def test_call_log_injection(fresh_sandbox: SandboxProcess) -> None:

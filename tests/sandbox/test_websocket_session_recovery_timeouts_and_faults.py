@@ -148,6 +148,9 @@ async def test_a_reconnect_takes_over_a_connection_the_server_still_holds(
     _ring(fresh_sandbox, 1)
     assert (await again.notifications(1))[0][1]["subscriptionId"] == sub["id"]
     await again.close()
+    # The stats count every connection accepted, per user: two for 102.
+    owner = agent.get("/restapi/v1.0/account/~/extension/~").json()["id"]
+    assert fresh_sandbox.stats()["ws_connections"] == {str(owner): 2}
 
 
 async def _closed_with(gateway: Gateway, code: str) -> None:

@@ -54,3 +54,24 @@ def test_account_mode_gets_its_account_subscription(platform, settings):
     assert "/extension/" not in sub.event_filters[0]
     # The account subscription covers every agent: sign-ins create none of their own.
     assert not subscriptions.subscription_wanted_for(Agent.objects.get(extension_number="102"))
+
+
+def test_over_the_websocket_transport_no_webhook_subscription_is_made(platform, settings):
+    settings.RC_EVENTS_TRANSPORT = "websocket"
+    agent = agent_sign_in(platform, "102")
+    settings.ACCOUNT_SUBSCRIPTION = True
+    settings.RC_JWT = platform.user("101")["jwt"]
+    # Neither beat nor a sign-in subscribes by webhook: the events process subscribes on its
+    # own connections.
+    assert subscriptions.subscriptions_maintain() == {"ok": 0, "failed": 0, "created": 0}
+    assert not subscriptions.subscription_wanted_for(agent)
+    assert not Subscription.objects.exists() and platform.subscriptions() == []
+
+
+def test_asking_for_a_webhook_subscription_over_the_websocket_transport_says_why_not(
+        platform, settings):
+    settings.RC_EVENTS_TRANSPORT = "websocket"
+    agent = agent_sign_in(platform, "102")
+    with pytest.raises(subscriptions.WebhookTransportOff, match="RC_EVENTS_TRANSPORT"):
+        subscriptions.subscription_ensure(agent=agent)
+    assert not Subscription.objects.exists() and platform.subscriptions() == []

@@ -59,10 +59,13 @@ def active_calls_refresh_schedule(*, scope_key: str) -> None:
                        countdown=settings.ACTIVE_CALLS_DELAY_SECONDS)
 
 
-def active_calls_refresh(*, scope_key: str) -> float | None:
+def active_calls_refresh(*, scope_key: str, after_loss: bool = False) -> float | None:
     """Fill in what events lack from active calls, and end calls whose NoCall was lost.
 
-    Returns seconds after which to retry (budget spent), or None.
+    ``after_loss``: notifications are known to be lost (a WebSocket session that could not
+    be recovered), so a ringing call gone from active calls is not given the long ringing
+    grace: its NoCall is what was lost. Returns seconds after which to retry (budget
+    spent), or None.
     """
     scope = scope_resolve(scope_key)
     if scope is None:
@@ -80,7 +83,7 @@ def active_calls_refresh(*, scope_key: str) -> float | None:
         logger.warning("active calls for %s failed: %s", scope_key, exc)
         return None
     records = response.get("records", []) if isinstance(response, dict) else []
-    changed = active_calls_apply(scope=scope, records=records)
+    changed = active_calls_apply(scope=scope, records=records, after_loss=after_loss)
     push_calls(changed)
     ended = [
         pk for pk in changed
@@ -91,7 +94,9 @@ def active_calls_refresh(*, scope_key: str) -> float | None:
     return None
 
 
-def active_calls_apply(*, scope: Scope, records: list[dict[str, Any]]) -> list[int]:
+def active_calls_apply(
+    *, scope: Scope, records: list[dict[str, Any]], after_loss: bool = False
+) -> list[int]:
     """Merge active-call records into our calls; returns the ids of calls that changed."""
     by_session: dict[str, list[dict[str, Any]]] = {}
     for record in records:
@@ -118,7 +123,8 @@ def active_calls_apply(*, scope: Scope, records: list[dict[str, Any]]) -> list[i
                                                     otherwise=now))
                     call.duration = duration if duration is not None else call_duration(call)
                     logger.info("reconcile: call %s ended (%s) per active calls", call.pk, result)
-            elif call.is_live and _silent(call, now, _absent_grace(call, grace)):
+            elif call.is_live and _silent(call, now,
+                                          grace if after_loss else _absent_grace(call, grace)):
                 # Gone from active calls and no event for a while: its NoCall was lost.
                 call_end(call, at=now)
                 call.duration = call_duration(call)

@@ -37,9 +37,12 @@ class Scope:
 
 
 def account_mode_active() -> bool:
-    """An active account-level subscription exists and the service credential is set."""
+    """An active account-level subscription exists and the service credential is set
+    (over the WebSocket transport: account mode is configured, ``ACCOUNT_SUBSCRIPTION``)."""
     if not settings.RC_JWT:
         return False
+    if settings.RC_EVENTS_TRANSPORT != "webhook":
+        return bool(settings.ACCOUNT_SUBSCRIPTION)
     return Subscription.objects.filter(
         mode=Subscription.Mode.ACCOUNT, status="Active"
     ).exists()

@@ -37,6 +37,10 @@ SUBSCRIPTION_RECREATING = "Recreating"
 SUBSCRIPTION_LOCK_SECONDS = 120.0
 
 
+class WebhookTransportOff(Exception):
+    """A webhook subscription was asked for while notifications come over the WebSocket."""
+
+
 def webhook_address() -> str:
     """Where the platform delivers our notifications."""
     return settings.WEBHOOK_BASE_URL + reverse("telephony:ringcentral_webhook")
@@ -75,6 +79,10 @@ def subscription_ensure(*, agent: Agent | None = None) -> Subscription:
     page shows the agent as without a working subscription meanwhile. One caller at a time
     per owner (a lock shared by every process): the sign-in task and beat never create two.
     """
+    if not webhook_transport():
+        raise WebhookTransportOff(
+            "RC_EVENTS_TRANSPORT is websocket: notifications come over the events process's "
+            "gateway connections, and no webhook subscription is made")
     client = _subscription_client(agent)
     name = f"subscription:agent:{agent.pk}" if agent is not None else "subscription:account"
     with shared_lock(name, hold_seconds=SUBSCRIPTION_LOCK_SECONDS,
@@ -174,9 +182,19 @@ def subscription_delete(*, agent: Agent | None = None) -> None:
     sub.delete()
 
 
+def webhook_transport() -> bool:
+    """Notifications come by webhook (``RC_EVENTS_TRANSPORT``): only then does anything here
+    create webhook subscriptions. Over the WebSocket transport the events process subscribes
+    on its own connections (telephony/websocket/)."""
+    return settings.RC_EVENTS_TRANSPORT == "webhook"
+
+
 def account_mode_wanted() -> bool:
     """Account mode is configured (``ACCOUNT_SUBSCRIPTION``) or an admin created the account
-    subscription: it is kept, and sign-ins create no per-extension ones."""
+    subscription: it is kept, and sign-ins create no per-extension ones. Over the WebSocket
+    transport only the configuration says (there is no webhook subscription to look at)."""
+    if not webhook_transport():
+        return settings.ACCOUNT_SUBSCRIPTION
     return settings.ACCOUNT_SUBSCRIPTION or Subscription.objects.filter(
         mode=Subscription.Mode.ACCOUNT
     ).exists()
@@ -194,6 +212,8 @@ def subscriptions_maintain() -> dict[str, int]:
     broker) or failed for good, the account's in account mode. Errors are recorded per row
     (``last_error``)."""
     counts = {"ok": 0, "failed": 0, "created": 0}
+    if not webhook_transport():
+        return counts
     owners: list[tuple[Agent | None, bool]] = [
         (sub.agent, True)
         for sub in Subscription.objects.select_related("agent")
@@ -221,5 +241,5 @@ def subscriptions_maintain() -> dict[str, int]:
 
 
 def subscription_wanted_for(agent: Agent) -> bool:
-    """Whether signing in creates the agent's own subscription."""
-    return settings.SUBSCRIBE_ON_SIGNIN and not account_mode_wanted()
+    """Whether signing in creates the agent's own webhook subscription."""
+    return webhook_transport() and settings.SUBSCRIBE_ON_SIGNIN and not account_mode_wanted()

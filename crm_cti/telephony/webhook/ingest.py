@@ -310,6 +310,37 @@ def webhook_ingest(*, body: bytes, headers: Mapping[str, str], remote: str) -> I
     return _tiny(200)
 
 
+def notification_ingest(*, envelope: Any, extension_id: str | None) -> bool:
+    """Keep and announce one notification the WebSocket transport received (the envelope a
+    webhook delivery carries): the same checks, the same INSERT (unique on ``uuid``: a
+    replay after a session recovery is dropped) and the same announcement.
+
+    ``extension_id``: the only extension the connection's events may be about (an agent's
+    connection), None for the account's. True when stored or already stored (the caller may
+    count its sequence as seen); raise InvalidEvent when it is refused for good, and the
+    database's error when it could not be stored now."""
+    if not isinstance(envelope, dict):
+        raise InvalidEvent("a notification is a JSON object")
+    payload = payload_load(json.dumps(envelope, allow_nan=True).encode())
+    parsed = event_parse(payload)
+    refusal = event_scope_refusal(parsed=parsed, payload=payload, extension_id=extension_id)
+    refusal = refusal or event_timestamp_refusal(parsed.timestamp)
+    if refusal:
+        raise InvalidEvent(refusal)
+    try:
+        event = _event_store(parsed, payload, None)
+    except IntegrityError:
+        if TelephonyEvent.objects.filter(uuid=parsed.uuid).exists():
+            logger.info("websocket: replay of %s dropped", parsed.uuid)
+            return True
+        raise
+    except (DataError, ValueError):
+        logger.exception("websocket: %s refused by the database for good", parsed.uuid)
+        raise InvalidEvent("event refused by the database") from None
+    event_announce(event_id=event.pk, extension_id=parsed.extension_id)
+    return True
+
+
 class _Refused(Exception):
     def __init__(self, status: int, reason: str) -> None:
         super().__init__(reason)
@@ -342,7 +373,7 @@ def _event_store_or_explain(
 
 
 def _event_store(
-    parsed: ParsedEvent, payload: dict[str, Any], subscription_pk: int
+    parsed: ParsedEvent, payload: dict[str, Any], subscription_pk: int | None
 ) -> TelephonyEvent:
     # Inside a transaction (tests, a caller's atomic block) a savepoint keeps it usable
     # after a duplicate; on its own the INSERT is one round trip in autocommit, where an
