@@ -191,6 +191,28 @@ class Call(models.Model):
     disposition = models.ForeignKey(
         "crm.Disposition", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # From telephony sessions (CallControl; blank on presence alone). The agent's party in
+    # the telephony session: what Call Control acts on.
+    party_id = models.CharField(max_length=64, blank=True)
+    # The newest session `sequence` applied: once a session event set the state, presence
+    # only adds facts (its NoCall is not the end the session's status is).
+    session_sequence = models.BigIntegerField(default=0)
+    # The party's status code (Setup ... Disconnected) and reason, as the newest event says.
+    party_status = models.CharField(max_length=20, blank=True)
+    party_reason = models.CharField(max_length=32, blank=True)
+    # The party that took over from this one (peerId: answered elsewhere, transferred,
+    # picked up) and who that is ("Answered by Priya Shah").
+    peer_party_id = models.CharField(max_length=64, blank=True)
+    peer_name = models.CharField(max_length=200, blank=True)
+    park_orbit = models.CharField(max_length=32, blank=True)
+    # Since when the call is on hold (the card's hold timer); null when it is not.
+    hold_started_at = models.DateTimeField(null=True, blank=True)
+    reached_voicemail = models.BooleanField(default=False)
+    queue_call = models.BooleanField(default=False)
+    # The call of the agent who transferred this one here (its notes and disposition show).
+    transferred_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Tracker bookkeeping: the newest presence sequence that set `state`, per-status facts.
     last_sequence = models.BigIntegerField(default=0)
     last_event_at = models.DateTimeField(null=True, blank=True)

@@ -40,8 +40,15 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, tran
 from django.utils import timezone
 
 from crm_cti.telephony.models import Subscription, TelephonyEvent, verification_token_hash
-from crm_cti.telephony.notifications import InvalidEvent, ParsedEvent, event_parse, payload_load
+from crm_cti.telephony.notifications import (
+    TELEPHONY_SESSIONS,
+    InvalidEvent,
+    ParsedEvent,
+    event_parse,
+    payload_load,
+)
 from crm_cti.telephony.notifications.presence import presence_path_extension
+from crm_cti.telephony.notifications.telephony_sessions import sessions_path_extension
 from crm_cti.telephony.stream import event_announce
 
 logger = logging.getLogger(__name__)
@@ -197,6 +204,12 @@ def event_scope_refusal(
     """Why an event is not about the subscription's extension ('' when it is, or when the
     subscription covers the whole account)."""
     if extension_id is None:
+        return ""
+    if parsed.kind == TELEPHONY_SESSIONS.name:
+        # Ordered by session, not extension: the path says whose events these are, and the
+        # parser kept only that extension's parties.
+        if sessions_path_extension(payload.get("event")) != extension_id:
+            return "event path is not this subscription's extension telephony sessions"
         return ""
     if parsed.extension_id != extension_id:
         return f"body.extensionId {parsed.extension_id[:32]!r} is not this subscription's"
