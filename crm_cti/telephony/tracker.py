@@ -204,7 +204,8 @@ def _apply_view(
                 if call.enrichment == Call.Enrichment.PENDING:
                     call.enrichment = Call.Enrichment.NONE
             state = LIVE_STATE_FOR_STATUS[view.status]
-            if state == Call.State.ON_HOLD and call.state != Call.State.ON_HOLD:
+            if state == Call.State.ON_HOLD and (call.state != Call.State.ON_HOLD
+                                                or call.hold_started_at is None):
                 call.hold_started_at = at  # the card's hold timer runs from here
             call.state = state
             # Inside the grace: the NoCall was transitional, nothing was pushed for it.
@@ -221,6 +222,10 @@ def _apply_view(
         call_end(call, at=call.last_event_at or at)
     if call.state != Call.State.ON_HOLD:
         call.hold_started_at = None
+    if session and view.status == "NoCall" and call.state in Call.FINAL_STATES:
+        # A session's end is never transitional: the party ended at its first end (VoiceMail
+        # before Disconnected), whichever arrived first.
+        call.ended_at = _min_time(call.ended_at, at)
     if call.state in Call.FINAL_STATES:
         # A late "connected" turns a call that looked missed into an answered one.
         call.state = call_final_state(call)
