@@ -14,7 +14,8 @@ crm.matching).
 From telephony sessions (blank or null on presence alone): ``telephony_session_id``,
 ``party_id`` (what Call Control acts on), ``party_status`` and ``party_reason`` (the
 platform's), ``hold_started_at`` (while on hold: the card's hold timer), ``park_orbit``
-(while parked), ``peer_name`` (who took over), ``outcome`` (``call_outcome``) and
+(while parked), ``peer_name`` (who took over), ``outcome`` (``call_outcome``),
+``outcome_text`` (``call_outcome_text``) and
 ``transferred_from`` (null or the first agent's ``agent_name``, ``notes``, ``disposition``
 id and ``disposition_label``).
 """
@@ -58,6 +59,24 @@ def call_outcome(call: Call) -> str:
     if handed and not (handed == "answered_elsewhere" and call.answered_at is not None):
         return handed
     return call.state
+
+
+def call_outcome_text(call: Call) -> str:
+    """What the card and the history row say of a session's outcome ("Answered by Priya
+    Shah", "Parked at *801"); "" when the state says it all."""
+    outcome = call_outcome(call)
+    peer = call.peer_name
+    texts = {
+        "on_hold": "On hold",
+        "parked": f"Parked at {call.park_orbit}" if call.park_orbit else "Parked",
+        "voicemail": "Went to voicemail",
+        "answered_elsewhere": f"Answered by {peer}" if peer else "Answered elsewhere",
+        "transferred": f"Transferred to {peer}" if peer else "Transferred",
+        "picked_up": f"Picked up by {peer}" if peer else "Picked up from park",
+        "forwarded": f"Forwarded to {peer}" if peer else "Forwarded",
+        "replied": "Replied with a text message",
+    }
+    return texts.get(outcome, "")
 
 
 def _transferred_from(call: Call) -> dict[str, Any] | None:
@@ -122,5 +141,6 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         "park_orbit": call.park_orbit if call.party_status == "Parked" else "",
         "peer_name": call.peer_name,
         "outcome": call_outcome(call),
+        "outcome_text": call_outcome_text(call),
         "transferred_from": _transferred_from(call),
     }

@@ -202,8 +202,9 @@
     others.hidden = !(contact && contact.others) || Boolean(match.candidates);
     others.textContent = contact && contact.others ? `+${contact.others} other contact${contact.others > 1 ? "s" : ""} with this number` : "";
     const badge = field(el, "state");
-    badge.textContent = STATE_LABEL[call.state] || call.state;
+    badge.textContent = window.crmCardStatus.badge(call) || STATE_LABEL[call.state] || call.state;
     badge.className = `badge badge-${call.state}`;
+    window.crmCardStatus.update(el, call);
     const dir = field(el, "direction");
     dir.textContent = call.direction === "inbound" ? "Inbound" : "Outbound";
     dir.className = `badge badge-${call.direction}`;
@@ -276,6 +277,7 @@
 
   function tickCard(entry) {
     field(entry.el, "timer").textContent = clock(elapsed(entry.call));
+    window.crmCardStatus.tick(entry.el, entry.call, clock);
   }
 
   function refreshEmpty() {
@@ -465,7 +467,7 @@
     li.dataset.callId = call.id;
     const badge = document.createElement("span");
     badge.className = `badge badge-${call.state}`;
-    badge.textContent = STATE_LABEL[call.state] || call.state;
+    badge.textContent = call.outcome_text || STATE_LABEL[call.state] || call.state;
     const a = document.createElement("a");
     a.className = "who";
     a.href = `/calls/${call.id}/`;
