@@ -35,9 +35,10 @@ Rules (README "How a call becomes a pop", and the seed flows in crm_cti/sandbox/
   notifications/telephony_sessions.py). A party is a leg of its extension's call, the same
   row presence makes (same ``sessionId``, or the same ``telephonySessionId``): one call, one
   card. Once a session event set a call's state, the session decides it (``session_sequence``
-  orders them) and presence only adds facts, so presence's transitional NoCall is never an
-  end; a session's end is final (no grace), and a live status never reopens an ended call
-  (sessions send no transitional ends: it is an old event arriving late).
+  orders them) and presence only adds facts (and carries a ringing call to answered, should
+  the session's Answered be lost), so presence's transitional NoCall is never an end; a
+  session's end is final (no grace), and a live status never reopens an ended call (sessions
+  send no transitional ends: it is an old event arriving late).
 """
 
 from __future__ import annotations
@@ -184,8 +185,13 @@ def _apply_view(
             park_orbit=party.park_orbit, queue_call=party.queue_call, newest=newest,
         )
 
-    # Presence sets the state until a telephony session speaks for the call.
-    sets_state = newest and (session or call.session_sequence == 0)
+    # Presence sets the state until a telephony session speaks for the call; after that it
+    # may only carry a ringing call forward to answered (a session's Answered lost on the
+    # way), never end, reopen or turn back a call.
+    sets_state = newest and (
+        session or call.session_sequence == 0
+        or (call.state == Call.State.RINGING and view.status in ANSWERED_STATUSES)
+    )
     if newest and session:
         call.session_sequence = sequence
         call.last_event_at = at

@@ -151,3 +151,21 @@ def test_a_rejected_call_goes_to_voicemail_and_never_shows_missed(pipeline):
     calls = mine.calls(session_id)
     assert states_in_order(calls) == ["ringing", "voicemail"]
     assert calls[-1]["outcome_text"] == "Went to voicemail"
+
+
+def test_lost_events_of_both_kinds_still_show_the_answer(pipeline):
+    """The third event of each kind is lost: the session's Answered and presence's NoCall.
+    Presence's CallConnected carries the card to connected, the session's Disconnected ends
+    it."""
+    marcus = pipeline.sign_in("102")
+    pipeline.subscribe(marcus)
+    mine = pipeline.socket(marcus)
+    started = pipeline.sandbox.start_call("inbound_answered", extension="102",
+                                          faults=[{"type": "drop", "index": 2},
+                                                  {"type": "drop", "index": 2,
+                                                   "event": "telephony-sessions"}])
+    session_id = started["sessionId"]
+    mine.wait_for(_ended(mine, session_id), timeout=60, what="the call to end")
+    calls = mine.calls(session_id)
+    assert states_in_order(calls) == ["ringing", "connected", "ended"]
+    assert calls[-1]["party_status"] == "Disconnected"
