@@ -66,11 +66,10 @@ def test_hold_runs_a_timer_and_park_shows_the_orbit(browser, rc_sandbox, live_ap
     assert text.startswith("Parked at *")
     assert card.locator("[data-f='state']").inner_text() == "Parked"
 
+    # Picked up by a colleague who is not signed in here: nobody can say who.
     _act(rc_sandbox, session_id, party_id, "pickup", target="103")
-    page.wait_for_selector("#cards .card[data-state='ended']")
-    page.wait_for_function(
-        "() => document.querySelector('#cards .card [data-f=\"outcome-text\"]')"
-        ".textContent.startsWith('Picked up by')")
+    page.wait_for_selector("#cards .card[data-state='ended'][data-outcome='picked_up']")
+    assert status.locator("[data-f='outcome-text']").inner_text() == "Picked up from park"
 
 
 def test_a_queue_call_a_colleague_answered_says_answered_by_them(browser, rc_sandbox,
