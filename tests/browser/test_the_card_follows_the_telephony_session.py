@@ -100,7 +100,7 @@ def test_a_queue_call_a_colleague_answered_says_answered_by_them(browser, rc_san
 
 def test_a_transferred_call_shows_the_first_agents_notes_and_disposition(browser, rc_sandbox,
                                                                            live_app):
-    Disposition.objects.create(name="Follow-up needed", order=1)
+    Disposition.objects.get_or_create(name="Follow-up needed", defaults={"order": 1})
     marcus = browser.new_page()
     sign_in(marcus, rc_sandbox, live_app, extension="102")
     priya = browser.new_page()
@@ -136,3 +136,7 @@ def test_a_transferred_call_shows_the_first_agents_notes_and_disposition(browser
     marcus.wait_for_function(
         "() => document.querySelector('#cards .card [data-f=\"outcome-text\"]')"
         ".textContent === 'Transferred to Priya Shah'")
+    # Notes Marcus finishes after the transfer reach Priya's card as he saves them.
+    card.locator("textarea[name='notes']").fill("Invoice resent; call back Friday")
+    card.locator("button", has_text="Save notes").click()
+    received.locator("[data-f='handover-notes']", has_text="call back Friday").wait_for()
