@@ -142,11 +142,13 @@ class Call(models.Model):
         RINGING = "ringing", "Ringing"
         CONNECTED = "connected", "Connected"
         ON_HOLD = "on_hold", "On hold"
+        # In a park orbit (the caller waits for someone to pick the call up).
+        PARKED = "parked", "Parked"
         ENDED = "ended", "Ended"
         MISSED = "missed", "Missed"
         VOICEMAIL = "voicemail", "Voicemail"
 
-    LIVE_STATES = (State.RINGING, State.CONNECTED, State.ON_HOLD)
+    LIVE_STATES = (State.RINGING, State.CONNECTED, State.ON_HOLD, State.PARKED)
     FINAL_STATES = (State.ENDED, State.MISSED, State.VOICEMAIL)
 
     class Enrichment(models.TextChoices):

@@ -2,6 +2,7 @@
 
 Schema (README "How a call becomes a pop"): ``id``, ``session_id``, ``agent_id``,
 ``direction`` (``inbound``/``outbound``), ``state`` (``ringing``, ``connected``, ``on_hold``,
+``parked``,
 ``ended``, ``missed``, ``voicemail``), ``from_number``, ``from_name``, ``to_number``,
 ``to_name``, ``contact`` (null or ``id``, ``name``, ``company``, ``url``, ``others``),
 ``started_at``, ``answered_at``, ``ended_at`` (ISO 8601 or null), ``duration`` (seconds or
@@ -50,7 +51,7 @@ def call_outcome(call: Call) -> str:
     ``voicemail``, ``answered_elsewhere``, ``transferred``, ``picked_up``, ``forwarded``,
     ``replied``, ``missed``, ``ended``; else ""."""
     if call.is_live:
-        if call.party_status == "Parked":
+        if call.state == Call.State.PARKED:
             return "parked"
         return "on_hold" if call.state == Call.State.ON_HOLD else ""
     if call.state == Call.State.VOICEMAIL:
@@ -138,7 +139,7 @@ def call_to_dict(call: Call) -> dict[str, Any]:
         "party_status": call.party_status,
         "party_reason": call.party_reason,
         "hold_started_at": _iso(call.hold_started_at) if call.is_live else None,
-        "park_orbit": call.park_orbit if call.party_status == "Parked" else "",
+        "park_orbit": call.park_orbit if call.state == Call.State.PARKED else "",
         "peer_name": call.peer_name,
         "outcome": call_outcome(call),
         "outcome_text": call_outcome_text(call),

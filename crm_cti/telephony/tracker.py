@@ -81,7 +81,7 @@ LIVE_STATE_FOR_STATUS = {
     "Ringing": Call.State.RINGING,
     "CallConnected": Call.State.CONNECTED,
     "OnHold": Call.State.ON_HOLD,
-    "ParkedCall": Call.State.ON_HOLD,
+    "ParkedCall": Call.State.PARKED,
 }
 ANSWERED_STATUSES = ("CallConnected", "OnHold", "ParkedCall")
 

@@ -4,9 +4,9 @@
 // card; card_actions.js fills the empty [data-call-actions] slot. Loaded before dashboard.js.
 (function () {
   "use strict";
-  const LIVE = new Set(["ringing", "connected", "on_hold"]);
+  const LIVE = new Set(["ringing", "connected", "on_hold", "parked"]);
   // The badge when the session says more than the state (serializers.call_outcome).
-  const OUTCOME_LABEL = { parked: "Parked", answered_elsewhere: "Answered elsewhere", transferred: "Transferred", picked_up: "Picked up", forwarded: "Forwarded", replied: "Replied" };
+  const OUTCOME_LABEL = { answered_elsewhere: "Answered elsewhere", transferred: "Transferred", picked_up: "Picked up", forwarded: "Forwarded", replied: "Replied" };
 
   function field(el, name) {
     return el.querySelector(`[data-f="${name}"]`);

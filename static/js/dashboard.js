@@ -2,8 +2,8 @@
 // every (re)connect restores every live card, then each "call" message updates one card.
 (function () {
   "use strict";
-  const LIVE = new Set(["ringing", "connected", "on_hold"]);
-  const STATE_LABEL = { ringing: "Ringing", connected: "Connected", on_hold: "On hold", ended: "Ended", missed: "Missed", voicemail: "Voicemail" };
+  const LIVE = new Set(["ringing", "connected", "on_hold", "parked"]);
+  const STATE_LABEL = { ringing: "Ringing", connected: "Connected", on_hold: "On hold", parked: "Parked", ended: "Ended", missed: "Missed", voicemail: "Voicemail" };
   const RECENT_MAX = 15;
   const container = document.getElementById("cards");
   const template = document.getElementById("card-template");
@@ -96,7 +96,7 @@
   function pops(call) {
     if (settings[`pop_${callKind(call)}`] === false) return false;
     if (settings.pop_on === "off") return false;
-    if (settings.pop_on === "answer") return call.state === "connected" || call.state === "on_hold";
+    if (settings.pop_on === "answer") return ["connected", "on_hold", "parked"].includes(call.state);
     return true;
   }
 

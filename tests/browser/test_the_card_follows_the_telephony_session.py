@@ -58,7 +58,7 @@ def test_hold_runs_a_timer_and_park_shows_the_orbit(browser, rc_sandbox, live_ap
     assert not status.is_visible() and not timer.is_visible()
 
     _act(rc_sandbox, session_id, party_id, "park")
-    page.wait_for_selector("#cards .card[data-outcome='parked']")
+    page.wait_for_selector("#cards .card[data-state='parked'][data-outcome='parked']")
     orbit = next(leg for leg in rc_sandbox.call(session_id)["legs"]
                  if leg["partyId"] == party_id)
     assert orbit["partyStatus"] == "Parked"

@@ -143,8 +143,9 @@ def test_hold_runs_a_timer_from_when_it_began_and_park_shows_the_orbit(webhook, 
     webhook.replay(events[5:])
     shown = call_to_dict(Call.objects.get())
     assert (shown["state"], shown["outcome"], shown["park_orbit"]) == (
-        "on_hold", "parked", "*801")
-    assert parse_time(shown["hold_started_at"]) == parse_time(events[5]["timestamp"])
+        "parked", "parked", "*801")
+    assert shown["outcome_text"] == "Parked at *801"
+    assert shown["hold_started_at"] is None  # parked is not on hold: no hold timer
 
 
 def test_a_call_that_went_to_voicemail_says_so(webhook, agents):
