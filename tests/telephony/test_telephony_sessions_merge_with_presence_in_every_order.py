@@ -191,3 +191,19 @@ def test_sessions_start_no_later_than_their_first_event(webhook, agents):
     assert priya.started_at == parse_time(events[4]["timestamp"])
     assert priya.started_at - Call.objects.get(rc_extension_id="400000102").started_at == (
         timedelta(seconds=10))
+
+
+def test_the_history_and_the_call_page_say_what_happened(webhook, agents, client):
+    ava, priya = agents
+    webhook.replay("sessions_queue_answered_elsewhere")
+    webhook.replay("sessions_blind_transfer")
+    client.force_login(ava.user)
+    history = client.get("/calls/").content.decode()
+    assert "Answered by Priya Shah" in history and "Transferred to Priya Shah" in history
+    queue_call = Call.objects.get(agent=ava, session_id="880000000603")
+    page = client.get(f"/calls/{queue_call.pk}/").content.decode()
+    assert "Answered by Priya Shah" in page
+    client.force_login(priya.user)
+    received = Call.objects.get(agent=priya, session_id="880000000604")
+    page = client.get(f"/calls/{received.pk}/").content.decode()
+    assert 'id="call-transferred-from">Ava Agent<' in page
