@@ -244,6 +244,8 @@ class Call(models.Model):
             # Live calls of one agent (snapshot, /api/calls/live/).
             models.Index(fields=["agent", "state"], name="call_agent_state_idx"),
             models.Index(fields=["session_id"], name="call_session_idx"),
+            # A telephony-session event finds presence's row of its call by this too.
+            models.Index(fields=["telephony_session_id"], name="call_telephony_session_idx"),
             models.Index(
                 fields=["enrich_due_at"],
                 condition=Q(enrichment="pending"),

@@ -402,12 +402,10 @@ class _CallRows:
             (ext, view.session_id) for event in events for ext, view in _views_of(event)
         }
         # A telephony session's event may name every call of its session (who took over
-        # from whom), and merges with presence's row by telephonySessionId too.
+        # from whom): all of them, by the indexed session_id (the same id for every party).
+        # Presence batches read exactly what they did before.
+        # It finds presence's row of the call by telephonySessionId too (indexed).
         wide = {leg.session_id for event in events if _is_session(event) for leg in event.legs}
-        telephony_ids = {
-            leg.telephony_session_id for event in events for leg in event.legs
-            if leg.telephony_session_id
-        }
         if not keys:
             return cls([])
         wanted = Q(
@@ -415,18 +413,21 @@ class _CallRows:
             session_id__in={session for _ext, session in keys},
         )
         if wide:
-            wanted |= Q(session_id__in=wide)
-        if telephony_ids:
-            wanted |= Q(telephony_session_id__in=telephony_ids)
+            wanted |= Q(session_id__in=wide) | Q(telephony_session_id__in={
+                leg.telephony_session_id for event in events if _is_session(event)
+                for leg in event.legs
+            })
         rows = (
             # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the
             # outer join to the contact; only the call rows need the lock. In id order, like
             # every other statement that locks several calls.
             Call.objects.select_for_update(of=("self",))
-            .select_related("contact", "agent")
+            .select_related(*(("contact", "agent") if wide else ("contact",)))
             .filter(wanted)
             .order_by("pk")
         )
+        if not wide:
+            return cls([call for call in rows if (call.rc_extension_id, call.session_id) in keys])
         return cls(list(rows))
 
     def get(self, extension_id: str, session_id: str,

@@ -207,3 +207,15 @@ def test_the_history_and_the_call_page_say_what_happened(webhook, agents, client
     received = Call.objects.get(agent=priya, session_id="880000000604")
     page = client.get(f"/calls/{received.pk}/").content.decode()
     assert 'id="call-transferred-from">Ava Agent<' in page
+
+
+def test_a_session_event_finds_presences_call_by_its_telephony_session_id(webhook, agents):
+    events = fixture_events("sessions_answered_with_presence")
+    presence = [e for e in events if "presence" in e["event"]]
+    sessions = [e for e in events if "telephony/sessions" in e["event"]]
+    for event in sessions:
+        event["body"]["sessionId"] = "legacy-id-the-presence-events-do-not-carry"
+    webhook.replay(presence + sessions)
+    call = Call.objects.get()
+    assert (call.session_id, call.state, call.party_status) == (
+        "880000000601", "ended", "Disconnected")
