@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from crm_cti.accounts.models import RingCentralToken
 from crm_cti.accounts.services import client_for_agent
 from crm_cti.telephony.models import Call, Subscription
 from crm_cti.telephony.services.subscriptions import EXTENSION_EVENT_FILTER
@@ -169,3 +170,20 @@ def test_lost_events_of_both_kinds_still_show_the_answer(pipeline):
     calls = mine.calls(session_id)
     assert states_in_order(calls) == ["ringing", "connected", "ended"]
     assert calls[-1]["party_status"] == "Disconnected"
+
+
+def test_a_subscription_loses_sessions_when_the_tokens_scope_no_longer_has_call_control(
+        pipeline):
+    agent = pipeline.sign_in("102")
+    sub = pipeline.subscribe(agent)
+    assert any(item.endswith(SESSIONS) for item in _remote_filters(pipeline, sub))
+    # The scope the platform granted at the agent's last sign-in, without CallControl (the
+    # app lost the permission); the sandbox's app keeps it, so only our record says so.
+    token = RingCentralToken.objects.get(agent=agent)
+    token.scope = " ".join(p for p in token.scope.split() if p != "CallControl")
+    token.save(update_fields=["scope"])
+    again = pipeline.subscribe(agent)
+    assert again.rc_id == sub.rc_id
+    filters = _remote_filters(pipeline, again)
+    assert filters and not any(SESSIONS in item for item in filters)
+    assert Subscription.objects.get(pk=sub.pk).event_filters == [EXTENSION_EVENT_FILTER]
