@@ -142,11 +142,13 @@ class Call(models.Model):
         RINGING = "ringing", "Ringing"
         CONNECTED = "connected", "Connected"
         ON_HOLD = "on_hold", "On hold"
+        # In a park orbit (the caller waits for someone to pick the call up).
+        PARKED = "parked", "Parked"
         ENDED = "ended", "Ended"
         MISSED = "missed", "Missed"
         VOICEMAIL = "voicemail", "Voicemail"
 
-    LIVE_STATES = (State.RINGING, State.CONNECTED, State.ON_HOLD)
+    LIVE_STATES = (State.RINGING, State.CONNECTED, State.ON_HOLD, State.PARKED)
     FINAL_STATES = (State.ENDED, State.MISSED, State.VOICEMAIL)
 
     class Enrichment(models.TextChoices):
@@ -191,6 +193,28 @@ class Call(models.Model):
     disposition = models.ForeignKey(
         "crm.Disposition", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # From telephony sessions (CallControl; blank on presence alone). The agent's party in
+    # the telephony session: what Call Control acts on.
+    party_id = models.CharField(max_length=64, blank=True)
+    # The newest session `sequence` applied: once a session event set the state, presence
+    # only adds facts (its NoCall is not the end the session's status is).
+    session_sequence = models.BigIntegerField(default=0)
+    # The party's status code (Setup ... Disconnected) and reason, as the newest event says.
+    party_status = models.CharField(max_length=20, blank=True)
+    party_reason = models.CharField(max_length=32, blank=True)
+    # The party that took over from this one (peerId: answered elsewhere, transferred,
+    # picked up) and who that is ("Answered by Priya Shah").
+    peer_party_id = models.CharField(max_length=64, blank=True)
+    peer_name = models.CharField(max_length=200, blank=True)
+    park_orbit = models.CharField(max_length=32, blank=True)
+    # Since when the call is on hold (the card's hold timer); null when it is not.
+    hold_started_at = models.DateTimeField(null=True, blank=True)
+    reached_voicemail = models.BooleanField(default=False)
+    queue_call = models.BooleanField(default=False)
+    # The call of the agent who transferred this one here (its notes and disposition show).
+    transferred_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Tracker bookkeeping: the newest presence sequence that set `state`, per-status facts.
     last_sequence = models.BigIntegerField(default=0)
     last_event_at = models.DateTimeField(null=True, blank=True)
@@ -220,6 +244,8 @@ class Call(models.Model):
             # Live calls of one agent (snapshot, /api/calls/live/).
             models.Index(fields=["agent", "state"], name="call_agent_state_idx"),
             models.Index(fields=["session_id"], name="call_session_idx"),
+            # A telephony-session event finds presence's row of its call by this too.
+            models.Index(fields=["telephony_session_id"], name="call_telephony_session_idx"),
             models.Index(
                 fields=["enrich_due_at"],
                 condition=Q(enrichment="pending"),

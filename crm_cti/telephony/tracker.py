@@ -30,6 +30,15 @@ Rules (README "How a call becomes a pop", and the seed flows in crm_cti/sandbox/
   inbound call, ended (unanswered) for an outbound one. Voicemail comes from the call log's
   result.
 - Durations come from the event times: connected → ended is the talk time.
+- Telephony sessions (``CallControl``) report each party with its own extension, in the
+  session's own ``sequence`` (events are ordered per session: their key is the session's,
+  notifications/telephony_sessions.py). A party is a leg of its extension's call, the same
+  row presence makes (same ``sessionId``, or the same ``telephonySessionId``): one call, one
+  card. Once a session event set a call's state, the session decides it (``session_sequence``
+  orders them) and presence only adds facts (and carries a ringing call to answered, should
+  the session's Answered be lost), so presence's transitional NoCall is never an end; a
+  session's end is final (no grace), and a live status never reopens an ended call (sessions
+  send no transitional ends: it is an old event arriving late).
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from crm_cti.accounts.models import Agent
@@ -50,9 +60,17 @@ from crm_cti.telephony.call_rules import (
     call_final_state,
     call_missed_deadline,
     call_numbers_refresh,
+    call_party_facts,
+    call_peers_link,
 )
 from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
-from crm_cti.telephony.notifications import InvalidEvent, Leg, ParsedEvent, event_parse
+from crm_cti.telephony.notifications import (
+    TELEPHONY_SESSIONS,
+    InvalidEvent,
+    Leg,
+    ParsedEvent,
+    event_parse,
+)
 from crm_cti.telephony.serializers import call_to_dict
 
 logger = logging.getLogger(__name__)
@@ -63,7 +81,7 @@ LIVE_STATE_FOR_STATUS = {
     "Ringing": Call.State.RINGING,
     "CallConnected": Call.State.CONNECTED,
     "OnHold": Call.State.ON_HOLD,
-    "ParkedCall": Call.State.ON_HOLD,
+    "ParkedCall": Call.State.PARKED,
 }
 ANSWERED_STATUSES = ("CallConnected", "OnHold", "ParkedCall")
 
@@ -71,7 +89,9 @@ ANSWERED_STATUSES = ("CallConnected", "OnHold", "ParkedCall")
 PUSHED_FIELDS = (
     "state", "direction", "from_number", "from_name", "to_number", "to_name", "contact_id",
     "contact_matches", "started_at", "answered_at", "ended_at", "duration", "result",
-    "recording", "legs", "telephony_session_id", "agent_id",
+    "recording", "legs", "telephony_session_id", "agent_id", "party_id", "party_status",
+    "party_reason", "peer_name", "park_orbit", "hold_started_at", "reached_voicemail",
+    "transferred_from_id",
 )
 
 
@@ -93,6 +113,8 @@ class SessionView:
     facts: dict[str, str] = field(default_factory=dict)
     start_time: datetime | None = None
     leg_ids: list[str] = field(default_factory=list)
+    # The leg that gave the status (a telephony session's party, with its own facts).
+    party: Leg | None = None
 
 
 def sessions_aggregate(legs: tuple[Leg, ...] | list[Leg]) -> list[SessionView]:
@@ -106,9 +128,11 @@ def sessions_aggregate(legs: tuple[Leg, ...] | list[Leg]) -> list[SessionView]:
                 status=leg.status,
                 direction=leg.direction,
                 intermediate=True,
+                party=leg,
             )
         elif STATUS_RANK[leg.status] > STATUS_RANK[view.status]:
             view.status = leg.status
+            view.party = leg
         # All legs ended and at least one says "final" (or none says anything) = really over.
         if leg.status == "NoCall" and leg.termination_type != "intermediate":
             view.intermediate = False
@@ -141,10 +165,11 @@ def _min_time(current: datetime | None, candidate: datetime | None) -> datetime 
 
 def _apply_view(
     *, call: Call, view: SessionView, sequence: int, at: datetime, newest: bool,
-    missed_due_at: datetime | None = None,
+    missed_due_at: datetime | None = None, session: bool = False,
 ) -> None:
     """``missed_due_at``: the deadline a NoCall for a call that only rang gets (None = no
-    grace, it ends the call at once)."""
+    grace, it ends the call at once). ``session``: the view is a telephony session's party
+    (``newest`` then compares with ``session_sequence``)."""
     # Facts that do not depend on the order of events.
     call.started_at = _min_time(call.started_at, view.start_time or at)
     if view.status in ANSWERED_STATUSES:
@@ -152,18 +177,43 @@ def _apply_view(
     filled = call_blanks_fill(call, view.facts)
     if filled or call.pk is None:
         call_numbers_refresh(call)
+    party = view.party
+    if session and party is not None:
+        call_party_facts(
+            call, party_id=party.leg_id, party_status=party.party_status,
+            party_reason=party.party_reason, peer_party_id=party.peer_party_id,
+            park_orbit=party.park_orbit, queue_call=party.queue_call, newest=newest,
+        )
 
-    if newest:
-        call.last_sequence = sequence
+    # Presence sets the state until a telephony session speaks for the call; after that it
+    # may only carry a ringing call forward to answered (a session's Answered lost on the
+    # way), never end, reopen or turn back a call.
+    sets_state = newest and (
+        session or call.session_sequence == 0
+        or (call.state == Call.State.RINGING and view.status in ANSWERED_STATUSES)
+    )
+    if newest and session:
+        call.session_sequence = sequence
         call.last_event_at = at
-        if view.status != "NoCall":
+    elif newest:
+        call.last_sequence = sequence
+        if call.session_sequence == 0:
+            call.last_event_at = at
+    if sets_state:
+        if view.status != "NoCall" and session and call.state in Call.FINAL_STATES:
+            pass  # an old live party status arriving late: the session's end stands
+        elif view.status != "NoCall":
             if call.state in Call.FINAL_STATES:
                 # Reopened by a newer event (transitional NoCall): the same card carries on.
                 call.ended_at = None
                 call.duration = None
                 if call.enrichment == Call.Enrichment.PENDING:
                     call.enrichment = Call.Enrichment.NONE
-            call.state = LIVE_STATE_FOR_STATUS[view.status]
+            state = LIVE_STATE_FOR_STATUS[view.status]
+            if state == Call.State.ON_HOLD and (call.state != Call.State.ON_HOLD
+                                                or call.hold_started_at is None):
+                call.hold_started_at = at  # the card's hold timer runs from here
+            call.state = state
             # Inside the grace: the NoCall was transitional, nothing was pushed for it.
             call.missed_due_at = None
         elif not view.intermediate and call.state not in Call.FINAL_STATES:
@@ -176,6 +226,12 @@ def _apply_view(
             and call.state not in Call.FINAL_STATES):
         # A late (older) "connected": the pending NoCall ended an answered call, when it came.
         call_end(call, at=call.last_event_at or at)
+    if call.state != Call.State.ON_HOLD:
+        call.hold_started_at = None
+    if session and view.status == "NoCall" and call.state in Call.FINAL_STATES:
+        # A session's end is never transitional: the party ended at its first end (VoiceMail
+        # before Disconnected), whichever arrived first.
+        call.ended_at = _min_time(call.ended_at, at)
     if call.state in Call.FINAL_STATES:
         # A late "connected" turns a call that looked missed into an answered one.
         call.state = call_final_state(call)
@@ -250,8 +306,16 @@ def extensions_apply(
         pending.setdefault(event.rc_extension_id, []).append(event)
     if not pending:
         return {}
-    agents = {a.rc_extension_id: a for a in Agent.objects.filter(rc_extension_id__in=list(pending))}
     parsed = {event.pk: _parse_stored(event) for events in pending.values() for event in events}
+    # A telephony-session event's parties name their extensions (its key is the session's).
+    party_extensions = {
+        ext for event in parsed.values() if isinstance(event, ParsedEvent)
+        for ext, _view in _views_of(event)
+    }
+    agents = {
+        a.rc_extension_id: a
+        for a in Agent.objects.filter(rc_extension_id__in=list(party_extensions | set(pending)))
+    }
     missed_due_at = call_missed_deadline(now=timezone.now())
     calls = _CallRows.lock(parsed.values())
     outcomes: dict[int, str] = {}
@@ -262,7 +326,7 @@ def extensions_apply(
         for event in events:
             outcomes[event.pk] = _event_apply_one(
                 event=event, parsed=parsed[event.pk], ext_state=ext_state,
-                agent=agents.get(extension_id), calls=calls, result=result,
+                agents=agents, calls=calls, result=result,
                 enrichment=enrichment, missed_due_at=missed_due_at,
             )
         if ext_state.last_sequence != sequence_before:
@@ -295,6 +359,22 @@ def _states_lock(ids: list[str]) -> dict[str, ExtensionState]:
     }
 
 
+def _is_session(parsed: ParsedEvent) -> bool:
+    return parsed.kind == TELEPHONY_SESSIONS.name
+
+
+def _views_of(parsed: ParsedEvent) -> list[tuple[str, SessionView]]:
+    """The calls an event is about, as (extension, view): presence's are all its extension's;
+    a telephony session's parties each belong to their own extension."""
+    if not _is_session(parsed):
+        return [(parsed.extension_id, view) for view in sessions_aggregate(parsed.legs)]
+    by_extension: dict[str, list[Leg]] = {}
+    for leg in parsed.legs:
+        by_extension.setdefault(leg.extension_id, []).append(leg)
+    return [(ext, view) for ext, legs in by_extension.items()
+            for view in sessions_aggregate(legs)]
+
+
 def _parse_stored(event: TelephonyEvent) -> ParsedEvent | InvalidEvent:
     try:
         return event_parse(event.payload)
@@ -317,30 +397,52 @@ class _CallRows:
 
     @classmethod
     def lock(cls, parsed: Iterable[ParsedEvent | InvalidEvent]) -> _CallRows:
+        events = [event for event in parsed if isinstance(event, ParsedEvent)]
         keys = {
-            (event.extension_id, leg.session_id)
-            for event in parsed
-            if isinstance(event, ParsedEvent)
-            for leg in event.legs
+            (ext, view.session_id) for event in events for ext, view in _views_of(event)
         }
+        # A telephony session's event may name every call of its session (who took over
+        # from whom): all of them, by the indexed session_id (the same id for every party).
+        # Presence batches read exactly what they did before.
+        # It finds presence's row of the call by telephonySessionId too (indexed).
+        wide = {leg.session_id for event in events if _is_session(event) for leg in event.legs}
         if not keys:
             return cls([])
+        wanted = Q(
+            rc_extension_id__in={ext for ext, _session in keys},
+            session_id__in={session for _ext, session in keys},
+        )
+        if wide:
+            wanted |= Q(session_id__in=wide) | Q(telephony_session_id__in={
+                leg.telephony_session_id for event in events if _is_session(event)
+                for leg in event.legs
+            })
         rows = (
             # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the
             # outer join to the contact; only the call rows need the lock. In id order, like
             # every other statement that locks several calls.
             Call.objects.select_for_update(of=("self",))
-            .select_related("contact")
-            .filter(
-                rc_extension_id__in={ext for ext, _session in keys},
-                session_id__in={session for _ext, session in keys},
-            )
+            .select_related(*(("contact", "agent") if wide else ("contact",)))
+            .filter(wanted)
             .order_by("pk")
         )
-        return cls([call for call in rows if (call.rc_extension_id, call.session_id) in keys])
+        if not wide:
+            return cls([call for call in rows if (call.rc_extension_id, call.session_id) in keys])
+        return cls(list(rows))
 
-    def get(self, extension_id: str, session_id: str) -> Call | None:
-        return self._rows.get((extension_id, session_id))
+    def get(self, extension_id: str, session_id: str,
+            telephony_session_id: str = "") -> Call | None:
+        call = self._rows.get((extension_id, session_id))
+        if call is None and telephony_session_id:
+            # The same call under another sessionId: merged by telephonySessionId.
+            call = next((row for (ext, _session), row in self._rows.items()
+                         if ext == extension_id
+                         and row.telephony_session_id == telephony_session_id), None)
+        return call
+
+    def in_session(self, telephony_session_id: str) -> list[Call]:
+        return [call for call in self._rows.values()
+                if call.telephony_session_id == telephony_session_id]
 
     def save(self, call: Call) -> None:
         if call.pk is None:
@@ -360,7 +462,7 @@ def _event_apply_one(
     event: TelephonyEvent,
     parsed: ParsedEvent | InvalidEvent,
     ext_state: ExtensionState,
-    agent: Agent | None,
+    agents: dict[str, Agent],
     calls: _CallRows,
     result: ApplyResult,
     enrichment: EnrichmentPlan | None,
@@ -375,12 +477,15 @@ def _event_apply_one(
     at = parsed.timestamp or event.received_at or timezone.now()
     newer_than_extension = parsed.sequence > ext_state.last_sequence
     any_newest = False
-    for view in sessions_aggregate(parsed.legs):
-        call = calls.get(parsed.extension_id, view.session_id)
+    session = _is_session(parsed)
+    for extension_id, view in _views_of(parsed):
+        agent = agents.get(extension_id)
+        call = calls.get(extension_id, view.session_id,
+                         view.facts.get("telephony_session_id", ""))
         before = None
         if call is None:
             call = Call(
-                rc_extension_id=parsed.extension_id,
+                rc_extension_id=extension_id,
                 session_id=view.session_id,
                 direction=view.direction,
                 agent=agent,
@@ -392,16 +497,19 @@ def _event_apply_one(
                 call.agent = agent
         was_final = call.pk is not None and call.state in Call.FINAL_STATES
         due_before = call.missed_due_at
-        newest = parsed.sequence > call.last_sequence
+        newest = parsed.sequence > (call.session_sequence if session else call.last_sequence)
         any_newest = any_newest or newest
         _apply_view(call=call, view=view, sequence=parsed.sequence, at=at, newest=newest,
-                    missed_due_at=missed_due_at)
+                    missed_due_at=missed_due_at, session=session)
         changed = before is None or _snapshot(call) != before
         ended_now = call.state in Call.FINAL_STATES and not was_final
         if ended_now and enrichment is not None:
             enrichment.mark(call)
         if changed or newest:
             calls.save(call)
+        if session and call.telephony_session_id:
+            _peers_apply(call, calls, result)
+            changed = changed or (before is not None and _snapshot(call) != before)
         if (call.missed_due_at is not None and call.missed_due_at != due_before
                 and call.pk not in result.missed_pending_call_ids):
             result.missed_pending_call_ids.append(call.pk)
@@ -424,6 +532,19 @@ def _event_apply_one(
         if newer_than_extension or any_newest
         else TelephonyEvent.Outcome.STALE
     )
+
+
+def _peers_apply(call: Call, calls: _CallRows, result: ApplyResult) -> None:
+    """Link the call with the parties of its session that took over from it (or it from
+    them), in whichever order they arrived; the others that changed are saved and pushed."""
+    before = _snapshot(call)
+    for other in call_peers_link(call, calls.in_session(call.telephony_session_id)):
+        calls.save(other)
+        if other.pk not in result.changed_call_ids:
+            result.changed_call_ids.append(other.pk)
+        result.messages.append(call_to_dict(other))
+    if _snapshot(call) != before:
+        calls.save(call)
 
 
 def calls_missed_expire(

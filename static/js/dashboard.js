@@ -2,8 +2,8 @@
 // every (re)connect restores every live card, then each "call" message updates one card.
 (function () {
   "use strict";
-  const LIVE = new Set(["ringing", "connected", "on_hold"]);
-  const STATE_LABEL = { ringing: "Ringing", connected: "Connected", on_hold: "On hold", ended: "Ended", missed: "Missed", voicemail: "Voicemail" };
+  const LIVE = new Set(["ringing", "connected", "on_hold", "parked"]);
+  const STATE_LABEL = { ringing: "Ringing", connected: "Connected", on_hold: "On hold", parked: "Parked", ended: "Ended", missed: "Missed", voicemail: "Voicemail" };
   const RECENT_MAX = 15;
   const container = document.getElementById("cards");
   const template = document.getElementById("card-template");
@@ -104,7 +104,7 @@
   function pops(call) {
     if (settings[`pop_${callKind(call)}`] === false) return false;
     if (settings.pop_on === "off") return false;
-    if (settings.pop_on === "answer") return call.state === "connected" || call.state === "on_hold";
+    if (settings.pop_on === "answer") return ["connected", "on_hold", "parked"].includes(call.state);
     return true;
   }
 
@@ -210,8 +210,9 @@
     others.hidden = !(contact && contact.others) || Boolean(match.candidates);
     others.textContent = contact && contact.others ? `+${contact.others} other contact${contact.others > 1 ? "s" : ""} with this number` : "";
     const badge = field(el, "state");
-    badge.textContent = STATE_LABEL[call.state] || call.state;
+    badge.textContent = window.crmCardStatus.badge(call) || STATE_LABEL[call.state] || call.state;
     badge.className = `badge badge-${call.state}`;
+    window.crmCardStatus.update(el, call);
     const dir = field(el, "direction");
     dir.textContent = call.direction === "inbound" ? "Inbound" : "Outbound";
     dir.className = `badge badge-${call.direction}`;
@@ -285,6 +286,7 @@
 
   function tickCard(entry) {
     field(entry.el, "timer").textContent = clock(elapsed(entry.call));
+    window.crmCardStatus.tick(entry.el, entry.call, clock);
   }
 
   function refreshEmpty() {
@@ -474,7 +476,7 @@
     li.dataset.callId = call.id;
     const badge = document.createElement("span");
     badge.className = `badge badge-${call.state}`;
-    badge.textContent = STATE_LABEL[call.state] || call.state;
+    badge.textContent = call.outcome_text || STATE_LABEL[call.state] || call.state;
     const a = document.createElement("a");
     a.className = "who";
     a.href = `/calls/${call.id}/`;

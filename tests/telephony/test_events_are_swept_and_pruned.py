@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from crm_cti.telephony import stream as event_stream
-from crm_cti.telephony.models import Call, TelephonyEvent
+from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
 from crm_cti.telephony.services import events
 from tests.telephony.conftest import fixture_events
 
@@ -39,4 +39,16 @@ def test_old_applied_events_are_pruned(webhook):
     webhook.replay("seed_answered_inbound")
     TelephonyEvent.objects.update(received_at=timezone.now() - timedelta(days=30))
     assert events.events_prune() == 3
+    assert Call.objects.get().state == "ended"
+
+
+def test_a_telephony_sessions_ordering_row_goes_with_its_events(webhook):
+    webhook.replay("sessions_answered_with_presence")
+    assert ExtensionState.objects.count() == 2  # the extension's and the session's
+    TelephonyEvent.objects.update(received_at=timezone.now() - timedelta(days=30))
+    ExtensionState.objects.update(updated_at=timezone.now() - timedelta(days=30))
+    assert events.events_prune() == 7
+    # The extension's sequence goes on; the session is over.
+    assert list(ExtensionState.objects.values_list("rc_extension_id", flat=True)) == [
+        "400000102"]
     assert Call.objects.get().state == "ended"

@@ -16,6 +16,7 @@ from django.template.loader import get_template, render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from crm_cti.crm.phones import format_display, is_extension_number, try_normalize_e164
+from crm_cti.telephony.serializers import call_outcome_text
 
 register = template.Library()
 
@@ -106,3 +107,9 @@ def duration(seconds: int | float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def outcome_text(call: Any) -> str:
+    """A call's telephony-session outcome ("Answered by Priya Shah"; "" when none)."""
+    return call_outcome_text(call)

@@ -3,9 +3,9 @@ one shape the tracker applies (``shape.ParsedEvent``).
 
 The webhook parses a delivery once (``payload_load`` then ``event_parse``) to check and
 store it; the worker re-parses the stored, cleaned payload through the same
-``event_parse``. Presence is the only kind today. Another kind (telephony sessions,
-messages) plugs in as a module of its own beside ``presence.py`` and a ``Kind`` in
-``KINDS``, recognised by its ``event`` path.
+``event_parse``. Two kinds: presence (``presence.py``) and telephony sessions
+(``telephony_sessions.py``). Another kind (messages) plugs in as a module of its own and a
+``Kind`` in ``KINDS``, recognised by its ``event`` path.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crm_cti.telephony.notifications import presence
+from crm_cti.telephony.notifications import presence, telephony_sessions
 from crm_cti.telephony.notifications.fields import EARLIEST_TIME, LATEST_TIME, parse_time
 from crm_cti.telephony.notifications.payload import MAX_JSON_DEPTH, payload_load
 from crm_cti.telephony.notifications.shape import (
@@ -28,8 +28,8 @@ from crm_cti.telephony.notifications.shape import (
 
 __all__ = [
     "DIRECTIONS", "EARLIEST_TIME", "KINDS", "LATEST_TIME", "MAX_JSON_DEPTH",
-    "TELEPHONY_STATUSES", "InvalidEvent", "Kind", "Leg", "ParsedEvent", "event_kind",
-    "event_parse", "parse_time", "payload_load",
+    "TELEPHONY_SESSIONS", "TELEPHONY_STATUSES", "InvalidEvent", "Kind", "Leg", "ParsedEvent",
+    "event_kind", "event_parse", "parse_time", "payload_load",
 ]
 
 
@@ -43,7 +43,12 @@ class Kind:
 
 
 PRESENCE = Kind(name=presence.KIND, path=presence.PRESENCE_PATH, parse=presence.presence_parse)
-KINDS: tuple[Kind, ...] = (PRESENCE,)
+TELEPHONY_SESSIONS = Kind(
+    name=telephony_sessions.KIND,
+    path=telephony_sessions.SESSIONS_PATH,
+    parse=telephony_sessions.telephony_sessions_parse,
+)
+KINDS: tuple[Kind, ...] = (PRESENCE, TELEPHONY_SESSIONS)
 
 
 def event_kind(payload: dict[str, Any]) -> Kind:

@@ -28,12 +28,24 @@ class Leg:
     to_name: str = ""
     start_time: datetime | None = None
     termination_type: str = ""
+    # Telephony sessions only (presence leaves them blank): the extension whose party this
+    # is (a session event speaks for several), the party's own status code and reason, the
+    # party that took its place (``peerId``), the park orbit, whether it went to voicemail.
+    extension_id: str = ""
+    party_status: str = ""
+    party_reason: str = ""
+    peer_party_id: str = ""
+    park_orbit: str = ""
+    queue_call: bool = False
 
 
 @dataclass(frozen=True)
 class ParsedEvent:
     """A notification about the calls of one extension, whichever kind it came as.
 
+    ``extension_id`` is what orders them (``sequence`` counts per it): the extension for
+    presence, the telephony session's key (``telephony_sessions.session_order_key``) for a
+    telephony-session event, whose parties each name their own extension;
     ``sequence`` orders an extension's notifications; ``legs`` lists every call of the
     extension the notification knows (``status`` one of ``TELEPHONY_STATUSES``)."""
 

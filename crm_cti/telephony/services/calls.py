@@ -70,7 +70,9 @@ def call_annotate(
         fields.append("disposition")
     if fields:
         call.save(update_fields=[*fields, "updated_at"])
-        _push([call])
+        # The colleague a call was transferred to sees these notes on their card too.
+        handed = list(Call.objects.select_related("contact").filter(transferred_from=call))
+        _push([call, *handed])
     return call
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from crm_cti.telephony import dispatch
 from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
+from crm_cti.telephony.notifications.telephony_sessions import ORDER_KEY_PREFIX
 from crm_cti.telephony.push import push_call_dicts, push_journal_add, push_journal_done
 from crm_cti.telephony.services.activecalls import active_calls_refresh_schedule
 from crm_cti.telephony.services.calllog import call_log_fetch_schedule
@@ -256,5 +257,12 @@ def events_prune() -> int:
     cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
     deleted, _ = TelephonyEvent.objects.filter(
         processed_at__isnull=False, received_at__lt=cutoff
+    ).delete()
+    # A telephony session's ordering row (one per call) is no use once its events are gone;
+    # an extension's is kept (its sequence goes on).
+    ExtensionState.objects.filter(
+        rc_extension_id__startswith=ORDER_KEY_PREFIX, updated_at__lt=cutoff
+    ).exclude(
+        rc_extension_id__in=TelephonyEvent.objects.values("rc_extension_id")
     ).delete()
     return deleted

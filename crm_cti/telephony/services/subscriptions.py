@@ -22,12 +22,18 @@ from crm_cti.accounts.models import Agent
 from crm_cti.ringcentral.errors import NotFound, RingCentralError
 from crm_cti.telephony.models import Subscription
 from crm_cti.telephony.notifications import parse_time
+from crm_cti.telephony.services.scopes import call_control_granted
 
 logger = logging.getLogger(__name__)
 
 EXTENSION_EVENT_FILTER = "/restapi/v1.0/account/~/extension/~/presence?detailedTelephonyState=true"
 
 ACCOUNT_EVENT_FILTER = "/restapi/v1.0/account/~/presence?detailedTelephonyState=true"
+
+# Telephony sessions, where the token's scope has CallControl (presence stays beside them:
+# apps without it, and everything presence tells that sessions do not).
+EXTENSION_SESSIONS_FILTER = "/restapi/v1.0/account/~/extension/~/telephony/sessions"
+ACCOUNT_SESSIONS_FILTER = "/restapi/v1.0/account/~/telephony/sessions"
 
 # A subscription whose re-creation failed keeps its row with this status until a
 # replacement exists (Subscription.status is free text: the platform's own, and this).
@@ -44,6 +50,34 @@ class WebhookTransportOff(Exception):
 def webhook_address() -> str:
     """Where the platform delivers our notifications."""
     return settings.WEBHOOK_BASE_URL + reverse("telephony:ringcentral_webhook")
+
+
+def event_filters_wanted(*, agent: Agent | None, client: Any) -> list[str]:
+    """The filters the owner's subscription should have: presence, and telephony sessions
+    when its token's scope has ``CallControl``."""
+    # The service credential's token (and its scope) exists once it was first fetched.
+    if agent is None and not call_control_granted(agent=None):
+        with contextlib.suppress(Exception):
+            client.token_source.access_token()
+    if agent is not None:
+        filters = [EXTENSION_EVENT_FILTER]
+        if call_control_granted(agent=agent):
+            filters.append(EXTENSION_SESSIONS_FILTER)
+        return filters
+    filters = [ACCOUNT_EVENT_FILTER]
+    if call_control_granted(agent=None):
+        filters.append(ACCOUNT_SESSIONS_FILTER)
+    return filters
+
+
+def _filters_differ(current: list[str], wanted: list[str]) -> bool:
+    """Whether the subscription's filters differ from the wanted ones in what matters: the
+    platform answers with ``~`` resolved to ids, so only "carries telephony sessions" is
+    compared."""
+    def sessions(filters: list[str]) -> bool:
+        return any("/telephony/sessions" in item for item in filters or [])
+
+    return sessions(current) != sessions(wanted)
 
 
 def _subscription_update(sub: Subscription, info: dict[str, Any]) -> None:
@@ -103,6 +137,21 @@ def _subscription_ensure_locked(*, client: Any, agent: Agent | None) -> Subscrip
         if info is not None:
             _subscription_update(sub, info)
             alive = sub.status == "Active" and sub.expires_at is not None and sub.expires_at > now
+            wanted = event_filters_wanted(agent=agent, client=client)
+            if alive and _filters_differ(info.get("eventFilters") or sub.event_filters, wanted):
+                # The token's scope changed (CallControl granted or taken away): the same
+                # subscription gets the filters it now may have, and is renewed with it.
+                try:
+                    _subscription_update(sub, client.update_subscription(
+                        sub.rc_id, event_filters=wanted,
+                        expires_in=settings.SUBSCRIPTION_EXPIRES_IN,
+                    ))
+                    sub.event_filters = wanted
+                    sub.save()
+                    logger.info("subscription %s now has %s", sub.rc_id, wanted)
+                    return sub
+                except NotFound:
+                    alive = False
             if alive and sub.expires_at - now > renew_before:
                 sub.save()
                 return sub
@@ -124,7 +173,7 @@ def _subscription_ensure_locked(*, client: Any, agent: Agent | None) -> Subscrip
 def _subscription_create(
     *, client: Any, agent: Agent | None, mode: str, sub: Subscription | None = None
 ) -> Subscription:
-    event_filter = EXTENSION_EVENT_FILTER if agent is not None else ACCOUNT_EVENT_FILTER
+    event_filters = event_filters_wanted(agent=agent, client=client)
     if sub is None:
         try:
             # Saved before the request: a delivery can arrive before the response does, and
@@ -133,7 +182,7 @@ def _subscription_create(
                 agent=agent,
                 mode=mode,
                 verification_token=secrets.token_urlsafe(32),
-                event_filters=[event_filter],
+                event_filters=event_filters,
                 address=webhook_address(),
             )
         except IntegrityError:
@@ -144,14 +193,14 @@ def _subscription_create(
         # the platform made it, the row says so, and keeps saying so if that fails.
         sub.rc_id = ""
         sub.verification_token = secrets.token_urlsafe(32)
-        sub.event_filters = [event_filter]
+        sub.event_filters = event_filters
         sub.address = webhook_address()
         sub.status = SUBSCRIPTION_RECREATING
         sub.expires_at = None
         sub.save()
     try:
         info = client.create_subscription(
-            event_filters=[event_filter],
+            event_filters=event_filters,
             address=sub.address,
             verification_token=sub.verification_token,
             expires_in=settings.SUBSCRIPTION_EXPIRES_IN,

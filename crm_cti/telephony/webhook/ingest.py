@@ -40,8 +40,15 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, tran
 from django.utils import timezone
 
 from crm_cti.telephony.models import Subscription, TelephonyEvent, verification_token_hash
-from crm_cti.telephony.notifications import InvalidEvent, ParsedEvent, event_parse, payload_load
+from crm_cti.telephony.notifications import (
+    TELEPHONY_SESSIONS,
+    InvalidEvent,
+    ParsedEvent,
+    event_parse,
+    payload_load,
+)
 from crm_cti.telephony.notifications.presence import presence_path_extension
+from crm_cti.telephony.notifications.telephony_sessions import sessions_path_extension
 from crm_cti.telephony.stream import event_announce
 
 logger = logging.getLogger(__name__)
@@ -198,11 +205,24 @@ def event_scope_refusal(
     subscription covers the whole account)."""
     if extension_id is None:
         return ""
+    if parsed.kind == TELEPHONY_SESSIONS.name:
+        return sessions_path_refusal(payload=payload, extension_id=extension_id)
     if parsed.extension_id != extension_id:
         return f"body.extensionId {parsed.extension_id[:32]!r} is not this subscription's"
     if presence_path_extension(payload.get("event")) != extension_id:
         return "event path is not this subscription's extension presence"
     return ""
+
+
+def sessions_path_refusal(*, payload: Mapping[str, Any], extension_id: str | None) -> str:
+    """Why a telephony-session event is not for the subscription's extension ('' when it is,
+    when the subscription covers the account, or when it is no sessions event). Asked before
+    the body is parsed: the path alone says whose events these are (they are ordered by
+    session, and the parser keeps only that extension's parties)."""
+    named = sessions_path_extension(payload.get("event"))
+    if extension_id is None or named is None or named == extension_id:
+        return ""
+    return "event path is not this subscription's extension telephony sessions"
 
 
 def event_timestamp_refusal(timestamp: datetime | None, *, now: datetime | None = None) -> str:
@@ -275,6 +295,9 @@ def webhook_ingest(*, body: bytes, headers: Mapping[str, str], remote: str) -> I
                            remote=remote, size=size)
         subscription = claimed
 
+    refusal = sessions_path_refusal(payload=payload, extension_id=subscription.extension_id)
+    if refusal:
+        return _reject(403, refusal, remote=remote, size=size)
     try:
         parsed = event_parse(payload)
     except InvalidEvent as exc:
