@@ -3,8 +3,8 @@ one shape the tracker applies (``shape.ParsedEvent``).
 
 The webhook parses a delivery once (``payload_load`` then ``event_parse``) to check and
 store it; the worker re-parses the stored, cleaned payload through the same
-``event_parse``. Presence is the only kind today. Another kind (telephony sessions,
-messages) plugs in as a module of its own beside ``presence.py`` and a ``Kind`` in
+``event_parse``. Presence and message-store notifications (messages.py) today; another
+kind (telephony sessions) plugs in as a module of its own beside ``presence.py`` and a ``Kind`` in
 ``KINDS``, recognised by its ``event`` path.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crm_cti.telephony.notifications import presence
+from crm_cti.telephony.notifications import messages, presence
 from crm_cti.telephony.notifications.fields import EARLIEST_TIME, LATEST_TIME, parse_time
 from crm_cti.telephony.notifications.payload import MAX_JSON_DEPTH, payload_load
 from crm_cti.telephony.notifications.shape import (
@@ -29,7 +29,7 @@ from crm_cti.telephony.notifications.shape import (
 __all__ = [
     "DIRECTIONS", "EARLIEST_TIME", "KINDS", "LATEST_TIME", "MAX_JSON_DEPTH",
     "TELEPHONY_STATUSES", "InvalidEvent", "Kind", "Leg", "ParsedEvent", "event_kind",
-    "event_parse", "parse_time", "payload_load",
+    "event_parse", "event_path_extension", "parse_time", "payload_load",
 ]
 
 
@@ -43,7 +43,8 @@ class Kind:
 
 
 PRESENCE = Kind(name=presence.KIND, path=presence.PRESENCE_PATH, parse=presence.presence_parse)
-KINDS: tuple[Kind, ...] = (PRESENCE,)
+MESSAGES = Kind(name=messages.KIND, path=messages.MESSAGE_PATH, parse=messages.messages_parse)
+KINDS: tuple[Kind, ...] = (PRESENCE, MESSAGES)
 
 
 def event_kind(payload: dict[str, Any]) -> Kind:
@@ -56,6 +57,19 @@ def event_kind(payload: dict[str, Any]) -> Kind:
             if kind.path.match(path):
                 return kind
     return PRESENCE
+
+
+def event_path_extension(payload: dict[str, Any]) -> str | None:
+    """The extension the notification's ``event`` path is about (every kind's path names
+    it first), or None when the path is none of ours."""
+    path = payload.get("event")
+    if not isinstance(path, str):
+        return None
+    for kind in KINDS:
+        match = kind.path.match(path)
+        if match is not None:
+            return match.group(1)
+    return None
 
 
 def event_parse(payload: Any) -> ParsedEvent:

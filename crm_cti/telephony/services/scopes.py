@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from crm_cti.accounts.models import Agent
+from crm_cti.accounts.models import Agent, RingCentralToken
 from crm_cti.ringcentral.budget import budget_wait_seconds
 from crm_cti.ringcentral.errors import NeedsSignIn
 from crm_cti.telephony.models import Call, Subscription
@@ -78,6 +78,15 @@ def scope_resolve(key: str) -> Scope | None:
         return None
     return Scope(key=key, client=client, user_key=client.user_key,
                  account_level=False, agent=agent)
+
+
+def agent_has_permission(agent: Agent, permission: str) -> bool:
+    """Whether the agent's token was granted ``permission`` (its OAuth ``scope``, e.g.
+    ``ReadMessages``): what is not granted is neither subscribed to nor asked for."""
+    scope = (
+        RingCentralToken.objects.filter(agent=agent).values_list("scope", flat=True).first()
+    )
+    return permission in (scope or "").split()
 
 
 def heavy_wait(scope: Scope) -> float:

@@ -22,12 +22,20 @@ from crm_cti.accounts.models import Agent
 from crm_cti.ringcentral.errors import NotFound, RingCentralError
 from crm_cti.telephony.models import Subscription
 from crm_cti.telephony.notifications import parse_time
+from crm_cti.telephony.services.scopes import agent_has_permission
 
 logger = logging.getLogger(__name__)
 
 EXTENSION_EVENT_FILTER = "/restapi/v1.0/account/~/extension/~/presence?detailedTelephonyState=true"
 
 ACCOUNT_EVENT_FILTER = "/restapi/v1.0/account/~/presence?detailedTelephonyState=true"
+
+# Inbound SMS as they arrive, and every change to the agent's message store (new voicemail,
+# read state): for an agent whose token has ReadMessages (messaging applies them).
+MESSAGE_EVENT_FILTERS = (
+    "/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS",
+    "/restapi/v1.0/account/~/extension/~/message-store",
+)
 
 # A subscription whose re-creation failed keeps its row with this status until a
 # replacement exists (Subscription.status is free text: the platform's own, and this).
@@ -117,6 +125,7 @@ def _subscription_create(
     *, client: Any, agent: Agent | None, mode: str, sub: Subscription | None = None
 ) -> Subscription:
     event_filter = EXTENSION_EVENT_FILTER if agent is not None else ACCOUNT_EVENT_FILTER
+    filters = [event_filter, *_message_filters(agent)]
     if sub is None:
         try:
             # Saved before the request: a delivery can arrive before the response does, and
@@ -125,7 +134,7 @@ def _subscription_create(
                 agent=agent,
                 mode=mode,
                 verification_token=secrets.token_urlsafe(32),
-                event_filters=[event_filter],
+                event_filters=filters,
                 address=webhook_address(),
             )
         except IntegrityError:
@@ -136,14 +145,14 @@ def _subscription_create(
         # the platform made it, the row says so, and keeps saying so if that fails.
         sub.rc_id = ""
         sub.verification_token = secrets.token_urlsafe(32)
-        sub.event_filters = [event_filter]
+        sub.event_filters = filters
         sub.address = webhook_address()
         sub.status = SUBSCRIPTION_RECREATING
         sub.expires_at = None
         sub.save()
     try:
         info = client.create_subscription(
-            event_filters=[event_filter],
+            event_filters=filters,
             address=sub.address,
             verification_token=sub.verification_token,
             expires_in=settings.SUBSCRIPTION_EXPIRES_IN,
@@ -161,6 +170,12 @@ def _subscription_create(
     sub.save()
     logger.info("subscription %s created for %s", sub.rc_id, agent or "the account")
     return sub
+
+
+def _message_filters(agent: Agent | None) -> list[str]:
+    if agent is None or not agent_has_permission(agent, "ReadMessages"):
+        return []
+    return list(MESSAGE_EVENT_FILTERS)
 
 
 def subscription_delete(*, agent: Agent | None = None) -> None:

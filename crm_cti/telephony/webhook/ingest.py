@@ -40,8 +40,13 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, tran
 from django.utils import timezone
 
 from crm_cti.telephony.models import Subscription, TelephonyEvent, verification_token_hash
-from crm_cti.telephony.notifications import InvalidEvent, ParsedEvent, event_parse, payload_load
-from crm_cti.telephony.notifications.presence import presence_path_extension
+from crm_cti.telephony.notifications import (
+    InvalidEvent,
+    ParsedEvent,
+    event_parse,
+    event_path_extension,
+    payload_load,
+)
 from crm_cti.telephony.stream import event_announce
 
 logger = logging.getLogger(__name__)
@@ -200,8 +205,8 @@ def event_scope_refusal(
         return ""
     if parsed.extension_id != extension_id:
         return f"body.extensionId {parsed.extension_id[:32]!r} is not this subscription's"
-    if presence_path_extension(payload.get("event")) != extension_id:
-        return "event path is not this subscription's extension presence"
+    if event_path_extension(payload) != extension_id:
+        return "event path is not this subscription's extension"
     return ""
 
 

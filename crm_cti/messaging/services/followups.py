@@ -1,0 +1,160 @@
+"""Follow-ups: a missed call or a voicemail is work someone finishes. Opened for the agent
+who missed the call (nobody for a queue call: admins assign it), closed by calling the
+number back and being connected, or by marking it done with a note."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crm_cti.accounts.models import Agent
+from crm_cti.messaging.models import FollowUp, Message
+from crm_cti.telephony.models import Call
+from crm_cti.telephony.push import push_agent
+
+logger = logging.getLogger(__name__)
+
+NOTE_MAX_CHARS = 2000
+# A call imported from long ago is history, not work: no follow-up for it.
+FOLLOWUP_MAX_AGE = timedelta(days=7)
+
+
+class FollowUpRefused(ValueError):
+    """What the user asked cannot be done (closed already, a note too long, no such agent)."""
+
+
+def _due(start: Any) -> Any:
+    return (start or timezone.now()) + timedelta(minutes=settings.FOLLOWUP_DUE_MINUTES)
+
+
+def _is_queue_call(call: Call) -> bool:
+    """Rang the agent through a number that is not theirs (a call queue's, a shared line's):
+    nobody in particular missed it. The agent's own numbers come from sign-in."""
+    if call.agent is None or not call.to_e164:
+        return False
+    own = {str(n.get("phone_number") or "") for n in call.agent.phone_numbers or []}
+    own.discard("")
+    return bool(own) and call.to_e164 not in own
+
+
+def _open_count_push(agent_id: int | None) -> None:
+    if agent_id is None:
+        return
+    count = FollowUp.objects.filter(agent_id=agent_id, closed_at__isnull=True).count()
+    try:
+        push_agent(agent_id=agent_id, message={"type": "followups", "open": count})
+    except Exception:
+        logger.warning("could not push the follow-up count of agent %s", agent_id,
+                       exc_info=True)
+
+
+def followup_for_missed_call(*, call: Call) -> FollowUp | None:
+    """Open the follow-up of an inbound call that ended unanswered (once per call, and once
+    per session for a queue call that rang several agents)."""
+    if (call.direction != Call.Direction.INBOUND
+            or call.state not in (Call.State.MISSED, Call.State.VOICEMAIL)):
+        return None
+    started = call.started_at or call.ended_at or timezone.now()
+    if started < timezone.now() - FOLLOWUP_MAX_AGE:
+        return None
+    if FollowUp.objects.filter(call=call).exists():
+        return None
+    queue = _is_queue_call(call)
+    if queue and FollowUp.objects.filter(call__session_id=call.session_id).exists():
+        return None
+    followup = FollowUp.objects.create(
+        agent=None if queue else call.agent,
+        reason=FollowUp.Reason.MISSED_CALL,
+        number=call.from_e164 or call.from_number,
+        name=call.from_name,
+        contact=call.contact,
+        call=call,
+        due_at=_due(call.ended_at or started),
+    )
+    transaction.on_commit(lambda: _open_count_push(followup.agent_id))
+    return followup
+
+
+def followup_for_voicemail(*, message: Message) -> FollowUp:
+    """A voicemail joins its missed call's follow-up, or opens one of its own."""
+    existing = None
+    if message.call_id is not None:
+        existing = FollowUp.objects.filter(call_id=message.call_id).first()
+    if existing is not None:
+        if existing.voicemail_id is None:
+            existing.voicemail = message
+            existing.reason = FollowUp.Reason.VOICEMAIL
+            existing.save(update_fields=["voicemail", "reason", "updated_at"])
+        return existing
+    followup, created = FollowUp.objects.get_or_create(
+        voicemail=message,
+        defaults={
+            "agent": message.agent,
+            "reason": FollowUp.Reason.VOICEMAIL,
+            "number": message.counterpart,
+            "name": message.counterpart_name,
+            "contact": message.contact,
+            "due_at": _due(message.created_at_rc),
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: _open_count_push(followup.agent_id))
+    return followup
+
+
+def followups_close_by_call(*, call: Call) -> int:
+    """An outbound call to the number, connected, closes the open follow-ups of that number
+    that are the caller's or nobody's."""
+    if (call.direction != Call.Direction.OUTBOUND or call.answered_at is None
+            or not call.to_e164 or call.agent_id is None):
+        return 0
+    open_ones = FollowUp.objects.filter(closed_at__isnull=True, number=call.to_e164)
+    open_ones = open_ones.filter(agent_id=call.agent_id) | open_ones.filter(agent__isnull=True)
+    count = open_ones.update(
+        closed_at=timezone.now(), closed_how=FollowUp.Closed.CALLED_BACK, closing_call=call,
+        agent_id=call.agent_id, updated_at=timezone.now(),
+    )
+    if count:
+        agent_id = call.agent_id
+        transaction.on_commit(lambda: _open_count_push(agent_id))
+    return count
+
+
+@transaction.atomic
+def followup_done(*, followup: FollowUp, user: Any, note: str) -> FollowUp:
+    """Mark a follow-up done by ``user`` with a note (required: what was done)."""
+    note = (note or "").strip()
+    if not note:
+        raise FollowUpRefused("Say what was done in a note.")
+    if len(note) > NOTE_MAX_CHARS:
+        raise FollowUpRefused(f"A note has at most {NOTE_MAX_CHARS} characters.")
+    followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
+    if followup.closed_at is not None:
+        raise FollowUpRefused("This follow-up is closed already.")
+    followup.closed_at = timezone.now()
+    followup.closed_how = FollowUp.Closed.DONE
+    followup.closed_by = user
+    followup.note = note
+    followup.save()
+    transaction.on_commit(lambda: _open_count_push(followup.agent_id))
+    return followup
+
+
+@transaction.atomic
+def followup_reassign(*, followup: FollowUp, agent: Agent | None) -> FollowUp:
+    """Give an open follow-up to another agent (or nobody); both are told the new count."""
+    followup = FollowUp.objects.select_for_update().get(pk=followup.pk)
+    if followup.closed_at is not None:
+        raise FollowUpRefused("This follow-up is closed already.")
+    before = followup.agent_id
+    followup.agent = agent
+    followup.save(update_fields=["agent", "updated_at"])
+    for agent_id in {before, followup.agent_id}:
+        transaction.on_commit(lambda a=agent_id: _open_count_push(a))
+    return followup
+

@@ -1,0 +1,170 @@
+"""Keeping an agent's messages current: the import at sign-in (the last
+``MESSAGE_IMPORT_DAYS`` days through message-sync: one Light request, where the message
+store's list would be a page each), message-store events as they come, and the periodic
+incremental sync that repairs a lost event — like the call log's import and sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from crm_cti.accounts.models import Agent
+from crm_cti.accounts.services import client_for_agent
+from crm_cti.messaging.models import Message, MessageSync
+from crm_cti.messaging.services.followups import followup_for_voicemail
+from crm_cti.messaging.services.store import message_record_apply
+from crm_cti.ringcentral.errors import BadRequest, NotFound, RateLimited, RingCentralError
+from crm_cti.telephony.models import TelephonyEvent
+from crm_cti.telephony.notifications import InvalidEvent
+from crm_cti.telephony.notifications.messages import message_event_read
+from crm_cti.telephony.push import push_agent
+from crm_cti.telephony.services.scopes import agent_has_permission
+
+logger = logging.getLogger(__name__)
+
+# FSync pages are capped by recordCount (the platform's maximum is 250).
+SYNC_RECORD_COUNT = 250
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    """What the browser gets pushed about a message (the toast, the thread, the inbox)."""
+    from django.urls import reverse
+
+    return {
+        "id": message.pk,
+        "type": message.type,
+        "direction": message.direction,
+        "counterpart": message.counterpart,
+        "name": message.contact.full_name if message.contact else message.counterpart_name,
+        "contact_url": message.contact.get_absolute_url() if message.contact else None,
+        "text": message.text,
+        "read": message.read,
+        "created_at": message.created_at_rc.isoformat(),
+        "thread_url": reverse("messaging:thread", args=[message.counterpart or "-"]),
+        "reply_url": reverse("messaging:reply", args=[message.counterpart or "-"]),
+    }
+
+
+def _applied(agent: Agent, message: Message, created: bool) -> None:
+    """What a stored message sets off: a voicemail's follow-up and transcript, and the
+    agent's browser told (after the commit: nobody is shown a row that rolls back)."""
+    if message.is_voicemail and message.direction == Message.Direction.INBOUND:
+        followup_for_voicemail(message=message)
+        if (message.transcription_status == "Completed" and not message.transcript
+                and message.transcript_attachment_id):
+            voicemail_transcript_fetch(message=message)
+    if not created and not message.is_voicemail:
+        return
+    if message.direction != Message.Direction.INBOUND or message.deleted:
+        return
+    kind = "voicemail" if message.is_voicemail else "sms"
+    payload = {"type": kind, "message": message_to_dict(message)}
+
+    def push() -> None:
+        try:
+            push_agent(agent_id=agent.pk, message=payload)
+        except Exception:
+            logger.warning("could not push message %s", message.pk, exc_info=True)
+
+    transaction.on_commit(push)
+
+
+def records_apply(*, agent: Agent, records: list[dict[str, Any]]) -> int:
+    """Store each record (idempotent by id); returns how many were new."""
+    new = 0
+    for record in records:
+        with transaction.atomic():
+            message, created = message_record_apply(agent=agent, record=record)
+            if message is not None:
+                _applied(agent, message, created)
+                new += int(created)
+    return new
+
+
+def voicemail_transcript_fetch(*, message: Message) -> bool:
+    """Read a Completed transcription's text (a Medium request); False when it could not be
+    (the next sync tries again)."""
+    try:
+        text = client_for_agent(message.agent).message_content_text(
+            message.rc_id, message.transcript_attachment_id)
+    except RingCentralError as exc:
+        logger.info("transcript of voicemail %s not read: %s", message.pk, exc)
+        return False
+    Message.objects.filter(pk=message.pk).update(transcript=text[:10_000])
+    message.transcript = text[:10_000]
+    return True
+
+
+def messages_sync(*, agent: Agent) -> int:
+    """Bring the agent's messages up to date: a full sync of the last
+    ``MESSAGE_IMPORT_DAYS`` days the first time, an incremental one from the saved token
+    after. Returns how many messages were new. Raises RateLimited (the caller waits) and
+    NeedsSignIn."""
+    if not agent_has_permission(agent, "ReadMessages"):
+        return 0
+    client = client_for_agent(agent)
+    sync, _ = MessageSync.objects.get_or_create(agent=agent)
+    data = None
+    if sync.sync_token:
+        try:
+            data = client.sync_messages(sync_token=sync.sync_token)
+        except (NotFound, BadRequest):
+            # The token expired or the store was reset: start over with a full sync.
+            logger.info("message sync token of %s refused; full sync", agent)
+    if data is None:
+        since = timezone.now() - timedelta(days=settings.MESSAGE_IMPORT_DAYS)
+        try:
+            data = client.sync_messages(date_from=since, record_count=SYNC_RECORD_COUNT)
+        except RingCentralError as exc:
+            if not isinstance(exc, RateLimited):
+                sync.last_error = str(exc)[:500]
+                sync.save(update_fields=["last_error", "updated_at"])
+            raise
+    records = [r for r in data.get("records") or [] if isinstance(r, dict)]
+    new = records_apply(agent=agent, records=records)
+    info = data.get("syncInfo") or {}
+    sync.sync_token = str(info.get("syncToken") or sync.sync_token)
+    sync.synced_at = timezone.now()
+    sync.last_error = ""
+    sync.save(update_fields=["sync_token", "synced_at", "last_error", "updated_at"])
+    return new
+
+
+def message_events_apply(*, event_ids: list[int]) -> int:
+    """Apply stored message-store notifications: an instant SMS is the record itself; a
+    store change is read by an incremental sync (once per agent per batch). A redelivered
+    or replayed event lands on the same row. Returns how many messages were new."""
+    events = TelephonyEvent.objects.filter(pk__in=event_ids).order_by("pk")
+    agents = {a.rc_extension_id: a for a in Agent.objects.filter(
+        rc_extension_id__in={e.rc_extension_id for e in events})}
+    new = 0
+    to_sync: set[int] = set()
+    for event in events:
+        agent = agents.get(event.rc_extension_id)
+        if agent is None:
+            continue
+        try:
+            parsed = message_event_read(event.payload)
+        except InvalidEvent as exc:
+            logger.warning("message event %s: %s", event.pk, exc)
+            continue
+        if parsed.record is not None:
+            new += records_apply(agent=agent, records=[parsed.record])
+        elif parsed.changes:
+            to_sync.add(agent.pk)
+    for agent_id in to_sync:
+        agent = next(a for a in agents.values() if a.pk == agent_id)
+        new += messages_sync(agent=agent)
+    return new
+
+
+def agents_to_sync() -> list[Agent]:
+    """Signed-in agents whose messages the periodic sync keeps current."""
+    return list(Agent.objects.filter(needs_signin=False, rc_token__isnull=False,
+                                     rc_token__scope__contains="ReadMessages"))
