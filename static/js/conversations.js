@@ -1,0 +1,40 @@
+// A thread reads and replies in place: an inbound SMS from this number and a reply sent from
+// here (or from a toast) join the list; a template fills the reply box.
+(function () {
+  "use strict";
+  const thread = document.getElementById("thread");
+  if (!thread) return;
+
+  function append(message) {
+    if (!message || message.counterpart !== thread.dataset.counterpart) return;
+    if (thread.querySelector(`[data-message-id="${message.id}"]`)) return;
+    const empty = thread.querySelector("[data-empty]");
+    if (empty) empty.remove();
+    const li = document.createElement("li");
+    li.className = `bubble bubble-${message.direction}`;
+    li.dataset.messageId = String(message.id);
+    const text = document.createElement("div");
+    text.className = "bubble-text";
+    text.textContent = message.text;
+    const time = document.createElement("time");
+    time.className = "muted small";
+    time.dateTime = message.created_at;
+    time.textContent = new Date(message.created_at).toLocaleString();
+    li.append(text, time);
+    thread.appendChild(li);
+    li.scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("crm:message", (event) => {
+    const message = event.detail || {};
+    if (message.type === "sms") append(message.message);
+  });
+  document.addEventListener("crm:sent", (event) => append(event.detail));
+  document.addEventListener("async-form:ok", (event) => append((event.detail || {}).sent));
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest("[data-reply-template]");
+    if (!select || !select.value) return;
+    const box = select.form.querySelector('textarea[name="text"]');
+    if (box) box.value = select.value;
+  });
+})();
