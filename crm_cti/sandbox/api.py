@@ -89,6 +89,7 @@ def operation(
             state.stats["by_operation"][f"{method} {template}"] += 1
             state.stats["requests"][group] += 1
             ctx = Ctx(request=request, state=state, template=template, group=group)
+            state.base_url = ctx.base
             try:
                 fault = await _platform_fault(state, method, request.url.path)
                 if fault is not None:

@@ -11,9 +11,25 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 
-from crm_cti.sandbox import console, control, delivery, oauth, schema, wsgateway
+from crm_cti.sandbox import (
+    console,
+    control,
+    delivery,
+    messagecontrol,
+    oauth,
+    schema,
+    wsgateway,
+)
 from crm_cti.sandbox.errors import ApiError
-from crm_cti.sandbox.rest import account, callcontrol, calls, devices, messages, ringout
+from crm_cti.sandbox.rest import (
+    account,
+    callcontrol,
+    calls,
+    devices,
+    messages,
+    messagestore,
+    ringout,
+)
 from crm_cti.sandbox.rest import subscriptions as subscription_routes
 from crm_cti.sandbox.state import SandboxState
 
@@ -68,9 +84,11 @@ def create_app() -> Starlette:
         *devices.ROUTES,
         *ringout.ROUTES,
         *messages.ROUTES,
+        *messagestore.ROUTES,
         *subscription_routes.ROUTES,
         *wsgateway.ROUTES,
         *control.ROUTES,
+        *messagecontrol.ROUTES,
         *console.ROUTES,
         Route("/sandbox/health", health, methods=["GET"]),
         Route("/restapi/{rest:path}", not_found,

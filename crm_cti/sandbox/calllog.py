@@ -130,6 +130,11 @@ def records_write(state: SandboxState, call: Call) -> None:
         record["lastModifiedTime"] = iso(now())
         if call.recording_id:
             record["recording"] = recording_ref(state, call.recording_id)
+        if leg.voicemail_id is not None:
+            # The voicemail the caller left (the message store's record).
+            record["message"] = {"id": str(leg.voicemail_id), "type": "VoiceMail",
+                                 "uri": f"{_ext_path(state, leg.extension.id)}/message-store/"
+                                        f"{leg.voicemail_id}"}
         record["_legs"] = _legs(record, leg, call, state)
         record["_ts"] = call.start
         record["_ext"] = leg.extension.id
@@ -232,6 +237,11 @@ def history_generate(state: SandboxState, *, ext_id: str, count: int, days: floa
         record["lastModifiedTime"] = iso(end + 30)
         if call.recording_id:
             record["recording"] = recording_ref(state, call.recording_id)
+        if leg.voicemail_id is not None:
+            # The voicemail the caller left (the message store's record).
+            record["message"] = {"id": str(leg.voicemail_id), "type": "VoiceMail",
+                                 "uri": f"{_ext_path(state, leg.extension.id)}/message-store/"
+                                        f"{leg.voicemail_id}"}
         record["_legs"] = _legs(record, leg, call, state)
         record["_ts"] = start
         record["_ext"] = ext.id

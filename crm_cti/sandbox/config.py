@@ -23,6 +23,10 @@ CLIENT_SECRET = os.environ.get("RC_CLIENT_SECRET", "crm-cti-demo-secret")
 # app was registered without that permission (Call Control answers it 403).
 LIMITED_CLIENT_ID = "crm-cti-no-callcontrol-client"
 LIMITED_CLIENT_SECRET = "crm-cti-no-callcontrol-secret"
+# A third registered app without the message permissions (ReadMessages, EditMessages, SMS):
+# the message store and sending SMS answer it 403, as the platform does.
+NO_MESSAGES_CLIENT_ID = "crm-cti-no-messages-client"
+NO_MESSAGES_CLIENT_SECRET = "crm-cti-no-messages-secret"
 EXTRA_REDIRECT_URIS = [
     uri.strip() for uri in os.environ.get("SANDBOX_REDIRECT_URIS", "").split(",") if uri.strip()
 ]
@@ -98,6 +102,12 @@ def default_config() -> dict[str, Any]:
         "ws_recovery_timeout": 180,
         "ws_message_delay": 0.0,
         "ws_refuse_recovery": False,
+        # The message store (messagestore.py): nominal seconds of audio a voicemail holds,
+        # seconds (divided by speed) until its transcription completes, and its text.
+        "voicemail_seconds": 12,
+        "transcription_delay": 5.0,
+        "transcription_text": "Hi, this is a message for you. Please call me back when you "
+                              "get a chance. Thank you.",
     }
 
 
@@ -134,6 +144,14 @@ def config_update(current: dict[str, Any], changes: dict[str, Any]) -> dict[str,
         elif key == "ws_refuse_recovery":
             if not isinstance(value, bool):
                 raise ValueError("ws_refuse_recovery must be true or false")
+            updated[key] = value
+        elif key in ("voicemail_seconds", "transcription_delay"):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(f"{key} must be a number of seconds, at least 0")
+            updated[key] = value
+        elif key == "transcription_text":
+            if not isinstance(value, str):
+                raise ValueError("transcription_text must be a string")
             updated[key] = value
         elif key == "speed":
             if float(value) <= 0:

@@ -18,22 +18,28 @@ from crm_cti.sandbox import config
 
 # Permissions granted to the sandbox's registered app (the token's ``scope``).
 APP_SCOPE = (
-    "CallControl InternalMessages ReadAccounts ReadCallLog ReadCallRecording ReadMessages "
+    "CallControl EditMessages InternalMessages ReadAccounts ReadCallLog ReadCallRecording "
+    "ReadMessages "
     "ReadPresence RingOut SMS SubscriptionWebhook WebSocket"
 )
 # The second registered app (config.LIMITED_CLIENT_ID) lacks CallControl.
 LIMITED_APP_SCOPE = " ".join(p for p in APP_SCOPE.split() if p != "CallControl")
+# The third (config.NO_MESSAGES_CLIENT_ID) lacks the message permissions.
+NO_MESSAGES_APP_SCOPE = " ".join(p for p in APP_SCOPE.split()
+                                 if p not in ("ReadMessages", "EditMessages", "SMS"))
 
 
 def app_scope(client_id: str) -> str:
     """The permissions of the registered app ``client_id`` (a token's ``scope``)."""
-    return LIMITED_APP_SCOPE if client_id == config.LIMITED_CLIENT_ID else APP_SCOPE
+    return {config.LIMITED_CLIENT_ID: LIMITED_APP_SCOPE,
+            config.NO_MESSAGES_CLIENT_ID: NO_MESSAGES_APP_SCOPE}.get(client_id, APP_SCOPE)
 
 
 def app_secret(client_id: str) -> str | None:
     """The registered app's client secret, or None for an unknown client id."""
     return {config.CLIENT_ID: config.CLIENT_SECRET,
-            config.LIMITED_CLIENT_ID: config.LIMITED_CLIENT_SECRET}.get(client_id)
+            config.LIMITED_CLIENT_ID: config.LIMITED_CLIENT_SECRET,
+            config.NO_MESSAGES_CLIENT_ID: config.NO_MESSAGES_CLIENT_SECRET}.get(client_id)
 
 
 # What an admin user may do beyond their own extension.

@@ -149,6 +149,8 @@ class Leg:
     # The call went to this extension's voicemail (rejected, transferred or forwarded there).
     to_voicemail: bool = False
     party_sent: tuple[str, str | None] | None = None
+    # The voicemail the caller left on this leg (its message-store id; the call log links it).
+    voicemail_id: int | None = None
 
 
 @dataclass
@@ -235,7 +237,15 @@ class SandboxState:
         self.call_log_by_id: dict[str, dict[str, Any]] = {}
         self.recordings: dict[str, dict[str, Any]] = {}
         self.ringouts: dict[str, RingOut] = {}
+        # Every SMS and pager message sent through the API (``GET /sandbox/messages``).
         self.messages: list[dict[str, Any]] = []
+        # The message store (messagestore.py): extension id -> {message id: stored record};
+        # conversation ids by (owner, other parties); a change counter for message-sync.
+        self.message_store: dict[str, dict[int, dict[str, Any]]] = {}
+        self.conversations: dict[tuple[str, tuple[str, ...]], int] = {}
+        self.message_changes = 0
+        # The address the sandbox is reached at (learnt from requests), for URIs in events.
+        self.base_url = f"http://127.0.0.1:{config.DEFAULT_PORT}"
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=20000)
         self.stats = _stats()
         # Rate limiting: (owner, client, group) -> deque of request times; penalties.

@@ -1,5 +1,5 @@
-"""Subscription filters, matching presence and telephony-session events to subscriptions,
-and delivery faults."""
+"""Subscription filters, matching presence, telephony-session and message events to
+subscriptions, and delivery faults."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ _EXT_SESSIONS = re.compile(
 _ACCOUNT_SESSIONS = re.compile(r"^/restapi/v1\.0/account/([^/]+)/telephony/sessions$")
 # Query options of the telephony-session filters (the event-filters guide).
 SESSION_OPTIONS = ("direction", "missedCall", "statusCode")
+# The message event (``.../message-store``: changes, options ``type`` and ``direction``) and
+# the instant message event (``.../message-store/instant?type=SMS``: the inbound SMS itself).
+_EXT_MESSAGES = re.compile(
+    r"^/restapi/v1\.0/account/([^/]+)/extension/([^/?]+)/message-store(/instant)?$")
+MESSAGE_TYPES = ("SMS", "Pager", "VoiceMail", "Fax")
 
 
 class FilterError(ValueError):
@@ -54,6 +59,35 @@ def _session_filter(state: SandboxState, owner: Extension, raw: str, path: str,
     return f"/restapi/v1.0/account/{state.account_id}/extension/{ext_id}/telephony/sessions"
 
 
+def _message_filter(state: SandboxState, owner: Extension, raw: str, path: str,
+                    query: str, scope: str | None) -> str | None:
+    """The canonical message-store filter, or None when ``path`` is not one. Like the
+    platform: it needs ReadMessages, and another user's store needs an admin."""
+    match = _EXT_MESSAGES.match(path)
+    if not match:
+        return None
+    if scope is not None and "ReadMessages" not in scope.split():
+        raise FilterError(raw, "Message events need ReadMessages", permission="ReadMessages")
+    account, ext_raw, instant = match.groups()
+    if account not in ("~", state.account_id):
+        raise FilterError(raw, "Event filter refers to another account")
+    options = parse_qs(query)
+    for name, values in options.items():
+        if name not in ("type", "direction") or (instant and name != "type"):
+            raise FilterError(raw, f"Unknown filter option {name}")
+        if name == "type" and values[0] not in MESSAGE_TYPES:
+            raise FilterError(raw, f"type is one of {', '.join(MESSAGE_TYPES)}")
+        if name == "direction" and values[0] not in ("Inbound", "Outbound"):
+            raise FilterError(raw, "direction is Inbound or Outbound")
+    if instant and options.get("type", [""])[0] != "SMS":
+        raise FilterError(raw, "The instant message event needs type=SMS")
+    ext_id = _extension_resolve(state, owner, raw, ext_raw)
+    if ext_id != owner.id and not owner.is_admin:
+        raise FilterError(raw, "Another user's messages", permission="ReadMessages")
+    return (f"/restapi/v1.0/account/{state.account_id}/extension/{ext_id}/message-store"
+            + (instant or ""))
+
+
 def _extension_resolve(state: SandboxState, owner: Extension, raw: str, ext_id: str) -> str:
     if ext_id == "~":
         return owner.id
@@ -73,9 +107,10 @@ def filter_normalize(state: SandboxState, owner: Extension, raw: str,
     if not text.startswith("/restapi/"):
         text = "/restapi/v1.0" + (text if text.startswith("/") else "/" + text)
     path, _, query = text.partition("?")
-    sessions = _session_filter(state, owner, raw, path, query, scope)
-    if sessions is not None:
-        return sessions + ("?" + query if query else "")
+    canonical = (_session_filter(state, owner, raw, path, query, scope)
+                 or _message_filter(state, owner, raw, path, query, scope))
+    if canonical is not None:
+        return canonical + ("?" + query if query else "")
     match = _EXT_PRESENCE.match(path)
     if match:
         account, ext_id = match.groups()
@@ -92,11 +127,14 @@ def filter_normalize(state: SandboxState, owner: Extension, raw: str,
                               permission="ReadCompanyPresence")
         path = f"/restapi/v1.0/account/{state.account_id}/presence"
     else:
-        raise FilterError(raw, "The sandbox delivers presence and telephony-session events: "
-                               "use /restapi/v1.0/account/~/extension/~/presence"
+        raise FilterError(raw, "The sandbox delivers presence, telephony-session and message "
+                               "events: use /restapi/v1.0/account/~/extension/~/presence"
                                "?detailedTelephonyState=true, "
-                               "/restapi/v1.0/account/~/extension/~/telephony/sessions or "
-                               "their account-level forms")
+                               "/restapi/v1.0/account/~/extension/~/telephony/sessions (or "
+                               "their account-level forms), "
+                               "/restapi/v1.0/account/~/extension/~/message-store or "
+                               "/restapi/v1.0/account/~/extension/~/message-store/instant"
+                               "?type=SMS")
     return path + ("?" + query if query else "")
 
 
@@ -214,6 +252,16 @@ def session_dispatch(state: SandboxState, call: Call, leg: Leg, body: dict[str, 
         if all(_party_passes(party, query) for party in body["parties"]):
             deliveries.append((sub, delivery.envelope_build(sub, event, body)))
     _faulted_enqueue(state, call, ext, "telephony-sessions", deliveries)
+
+
+# -- messages ------------------------------------------------------------------------------
+def message_targets(state: SandboxState, ext: Extension, *, instant: bool,
+                    ) -> list[tuple[Subscription, str, str]]:
+    """(subscription, event path, filter query) for each live subscription to ``ext``'s
+    message events (``instant``: the instant SMS event)."""
+    resource = "message-store/instant" if instant else "message-store"
+    return [(sub, path + ("?" + query if query else ""), query)
+            for sub, path, query in _covering(state, ext, resource)]
 
 
 def release_held(state: SandboxState, call: Call) -> None:

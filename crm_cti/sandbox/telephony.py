@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from crm_cti.sandbox import calllog, config, sessions
+from crm_cti.sandbox import calllog, config, messagestore, sessions
 from crm_cti.sandbox.seed import Extension
 from crm_cti.sandbox.state import Call, Leg, RingOut, SandboxState, iso, now
 from crm_cti.sandbox.subscriptions import presence_dispatch
@@ -129,6 +129,8 @@ def leg_end(state: SandboxState, call: Call, leg: Leg, result: str, *,
         return
     leg.ended_at = now()
     leg.result = result
+    if result == "Voicemail":
+        messagestore.voicemail_leave(state, call, leg)
     leg.party_code, leg.party_reason = code, reason
     if peer is not None:
         leg.peer = {"sessionId": call.session_id, "telephonySessionId":
@@ -167,6 +169,8 @@ def call_finish(state: SandboxState, call: Call, result: str | None = None) -> N
             # An explicit result describes the primary leg (the RingOut caller's, say).
             explicit = result if leg is call.legs[0] else None
             leg.result = explicit or _default_result(call, leg)
+            if leg.result == "Voicemail":
+                messagestore.voicemail_leave(state, call, leg)
             leg.status = "NoCall"
             leg.termination = "final"
             _list(state, call, leg)

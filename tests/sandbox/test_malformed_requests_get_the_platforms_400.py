@@ -59,12 +59,22 @@ ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
         "eventFilters": ["/restapi/v1.0/account/~/extension/~/presence"], "expiresIn": 60}),
     ("POST", "/restapi/v1.0/subscription/{subscriptionId}/renew", None),
     ("DELETE", "/restapi/v1.0/subscription/{subscriptionId}", None),
+    ("GET", EXTENSION + "/message-store", None),
+    ("GET", EXTENSION + "/message-store/{messageId}", None),
+    ("PUT", EXTENSION + "/message-store/{messageId}", {"readStatus": "Read"}),
+    ("PATCH", EXTENSION + "/message-store/{messageId}", {"readStatus": "Unread",
+                                                         "availability": "Alive"}),
+    ("DELETE", EXTENSION + "/message-store/{messageId}", None),
+    ("GET", EXTENSION + "/message-store/{messageId}/content/{attachmentId}", None),
+    ("GET", EXTENSION + "/message-sync", None),
 ]
 
 QUERY_NAMES = [
     "page", "perPage", "dateFrom", "dateTo", "view", "type", "direction", "withRecording",
     "recordingType", "sessionId", "telephonySessionId", "phoneNumber", "extensionNumber",
-    "detailedTelephonyState", "sipData", "status", "showBlocked",
+    "detailedTelephonyState", "sipData", "status", "showBlocked", "messageType",
+    "readStatus", "availability", "conversationId", "distinctConversations", "syncType",
+    "syncToken", "recordCount", "purge", "contentDisposition", "contentDispositionFilename",
 ]
 ODD_TEXT = [
     "", "max", "0", "-1", "1001", "99999999999999999999", "9" * 5000, "1e3", "1_000", "true",
@@ -147,7 +157,7 @@ def broken_requests(draw: st.DrawFn, me: dict[str, Any]) -> dict[str, Any]:
     valid = None if valid is None else _personal(valid, me)
     path = template
     for name in ("accountId", "extensionId", "callRecordId", "recordingId", "ringoutId",
-                 "subscriptionId"):
+                 "subscriptionId", "messageId", "attachmentId"):
         if "{" + name + "}" not in path:
             continue
         # DELETE gets made-up ids only: deleting the real ones would leave 404s behind.
@@ -210,13 +220,17 @@ def clients(fresh_sandbox: SandboxProcess, receiver) -> Iterator[dict[str, Any]]
                 "from": {"phoneNumber": direct},
                 "to": {"phoneNumber": "+16504445567"}})
             assert ringout.status_code == 200, ringout.text
+            message = fresh_sandbox.http.post("/sandbox/sms", json={
+                "extension": number, "from": "+16504445567", "text": "Hi"}).json()
             found[who] = {
                 "client": client, "number": number, "direct": direct,
                 "address": receiver.url,
                 "ids": {"accountId": "~", "extensionId": str(me["id"]),
                         "callRecordId": recorded["id"],
                         "recordingId": (recorded.get("recording") or {}).get("id", "1"),
-                        "ringoutId": ringout.json()["id"], "subscriptionId": sub.json()["id"]},
+                        "ringoutId": ringout.json()["id"], "subscriptionId": sub.json()["id"],
+                        "messageId": str(message["id"]),
+                        "attachmentId": str(message["attachments"][0]["id"])},
             }
         yield found
 

@@ -217,7 +217,7 @@ async def recording_read(ctx: Ctx) -> Response:
                          "contentType": "audio/mpeg", "duration": recording["duration"]})
 
 
-def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
     """(first, last) byte of a single-range ``Range`` header, None to send everything;
     ValueError when the range cannot be satisfied (RFC 9110, section 14)."""
     match = re.fullmatch(r"bytes=(\d*)-(\d*)", header.replace(" ", ""))
@@ -248,7 +248,7 @@ async def recording_content(ctx: Ctx) -> Response:
         "Accept-Ranges": "bytes",
     }
     try:
-        wanted = _byte_range(ctx.request.headers.get("range", ""), len(content))
+        wanted = byte_range(ctx.request.headers.get("range", ""), len(content))
     except ValueError:
         return Response(b"", status_code=416, headers={
             "Content-Range": f"bytes */{len(content)}", "Accept-Ranges": "bytes"})

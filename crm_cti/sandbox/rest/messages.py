@@ -9,12 +9,17 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from crm_cti.sandbox import messagestore
 from crm_cti.sandbox.api import Ctx, operation
-from crm_cti.sandbox.errors import ApiError, invalid_parameter, missing_parameter
-from crm_cti.sandbox.rest.common import EXTENSION, extension_target, extension_uri
+from crm_cti.sandbox.errors import (
+    ApiError,
+    invalid_parameter,
+    missing_parameter,
+    permission_required,
+)
+from crm_cti.sandbox.rest.common import EXTENSION, extension_target
 from crm_cti.sandbox.rest.ringout import valid_phone
 from crm_cti.sandbox.seed import Extension
-from crm_cti.sandbox.state import iso, now
 
 MAX_TEXT = 1000
 # The spec (createSMSMessage): "up to 10 attachments in a single MMS message; the size of all
@@ -55,7 +60,8 @@ async def _sms_request(ctx: Ctx) -> tuple[Any, list[dict[str, Any]]]:
                 raise _unparsable("JSON") from None
         else:
             files.append({"contentType": part.get_content_type(),
-                          "fileName": str(part.get_filename() or ""), "size": len(payload)})
+                          "fileName": str(part.get_filename() or ""), "size": len(payload),
+                          "content": payload})
     if body is None:
         raise ApiError(400, "CMN-100", "Mandatory parameter [json] not specified: the "
                        "multipart body has no application/json part",
@@ -70,37 +76,18 @@ async def _sms_request(ctx: Ctx) -> tuple[Any, list[dict[str, Any]]]:
     return body, files
 
 
-def _message(ctx: Ctx, ext: Extension, *, kind: str, sender: dict[str, Any],
-             recipients: list[dict[str, Any]], text: str,
-             files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    message_id = ctx.state.next_message_id()
-    uri = extension_uri(ctx, ext) + f"/message-store/{message_id}"
-    stamp = iso(now())
-    record = {
-        "uri": uri,
-        "id": message_id,
-        "to": recipients,
-        "from": sender,
-        "type": kind,
-        "creationTime": stamp,
-        "readStatus": "Read",
-        "priority": "Normal",
-        "attachments": [{"id": message_id, "uri": uri + f"/content/{message_id}",
-                         "type": "Text", "contentType": "text/plain"}] + [
-            {"id": message_id * 100 + index, "uri": uri + f"/content/{message_id * 100 + index}",
-             "type": "MmsAttachment", **file}
-            for index, file in enumerate(files or [], start=1)
-        ],
-        "direction": "Outbound",
-        "availability": "Alive",
-        "subject": text,
-        "messageStatus": "Sent",
-        "conversationId": message_id,
-        "conversation": {"id": str(message_id)},
-        "lastModifiedTime": stamp,
-    }
-    ctx.state.messages.append({**record, "ownerId": ext.id, "text": text})
-    return record
+def allowed(ctx: Ctx, permission: str) -> None:
+    """The app must hold ``permission`` (the token's scope), as the platform checks."""
+    assert ctx.token is not None
+    if permission not in ctx.token.scope.split():
+        raise permission_required(permission)
+
+
+def _logged(ctx: Ctx, ext: Extension, record: dict[str, Any], text: str) -> dict[str, Any]:
+    """The sent message as the API answers it, noted in ``GET /sandbox/messages``."""
+    body = messagestore.message_render(record, ctx.base)
+    ctx.state.messages.append({**body, "ownerId": ext.id, "text": text})
+    return body
 
 
 def _text(body: dict[str, Any], *, required: bool = True) -> str:
@@ -117,6 +104,7 @@ def _text(body: dict[str, Any], *, required: bool = True) -> str:
 
 @operation("POST", EXTENSION + "/sms")
 async def sms_create(ctx: Ctx) -> Response:
+    allowed(ctx, "SMS")
     ext = extension_target(ctx, "SMS")
     body, files = await _sms_request(ctx)
     if not isinstance(body, dict):
@@ -143,19 +131,16 @@ async def sms_create(ctx: Ctx) -> Response:
             raise invalid_parameter("to.phoneNumber", number,
                                     f"Parameter [to.phoneNumber] value [{number}] is not a "
                                     "valid phone number")
-        to.append({"phoneNumber": number, "messageStatus": "Sent"})
+        to.append(number)
     # With attachments (an MMS) the text may be left out.
     text = _text(body, required=not files)
-    record = _message(ctx, ext, kind="SMS", sender={"phoneNumber": ext.direct_number,
-                                                    "name": ext.name},
-                      recipients=to, text=text, files=files)
-    record["smsSendingAttemptsCount"] = 1
-    record["smsDeliveryTime"] = record["creationTime"]
-    return JSONResponse(record)
+    record = messagestore.sms_send(ctx.state, ext, to_numbers=to, text=text, files=files)
+    return JSONResponse(_logged(ctx, ext, record, text))
 
 
 @operation("POST", EXTENSION + "/company-pager")
 async def pager_create(ctx: Ctx) -> Response:
+    allowed(ctx, "InternalMessages")
     ext = extension_target(ctx, "InternalMessages")
     body = await ctx.json()
     if not isinstance(body, dict):
@@ -183,14 +168,10 @@ async def pager_create(ctx: Ctx) -> Response:
             value = item.get("extensionNumber") or item.get("extensionId")
             raise invalid_parameter("to.extensionNumber", value,
                                     f"Extension [{value}] is not found in the account")
-        to.append({"extensionNumber": target.number, "extensionId": target.id,
-                   "name": target.name})
+        to.append(target)
     text = _text(body)
-    record = _message(ctx, ext, kind="Pager", sender={"extensionNumber": ext.number,
-                                                      "extensionId": ext.id, "name": ext.name},
-                      recipients=to, text=text)
-    record["pgToDepartment"] = False
-    return JSONResponse(record)
+    record = messagestore.pager_send(ctx.state, ext, to=to, text=text)
+    return JSONResponse(_logged(ctx, ext, record, text))
 
 
 ROUTES = [sms_create, pager_create]
