@@ -64,13 +64,25 @@ def followup_for_missed_call(*, call: Call) -> FollowUp | None:
         return None
     if FollowUp.objects.filter(call=call).exists():
         return None
+    number = call.from_e164 or call.from_number
+    # The voicemail left on it may have been stored first (the call was still in its grace):
+    # one follow-up for both.
+    left = FollowUp.objects.filter(
+        call__isnull=True, voicemail__isnull=False, number=number, agent=call.agent,
+        closed_at__isnull=True, voicemail__created_at_rc__gte=started,
+    ).first()
+    if left is not None:
+        left.call = call
+        left.save(update_fields=["call", "updated_at"])
+        Message.objects.filter(pk=left.voicemail_id, call__isnull=True).update(call=call)
+        return left
     queue = _is_queue_call(call)
     if queue and FollowUp.objects.filter(call__session_id=call.session_id).exists():
         return None
     followup = FollowUp.objects.create(
         agent=None if queue else call.agent,
         reason=FollowUp.Reason.MISSED_CALL,
-        number=call.from_e164 or call.from_number,
+        number=number,
         name=call.from_name,
         contact=call.contact,
         call=call,
