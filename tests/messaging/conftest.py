@@ -93,3 +93,7 @@ def settings_messaging(settings):
     # Sign-in must not try to create a webhook subscription the sandbox cannot reach.
     settings.SUBSCRIBE_ON_SIGNIN = False
     return settings
+
+
+# The telephony suite's webhook replay (an account-level subscription, tasks inline).
+from tests.telephony.conftest import subscription, webhook  # noqa: E402, F401 - fixtures
