@@ -1,0 +1,65 @@
+"""An inbound SMS reaches the agent live over the agent socket: a toast with its text and a
+reply box (the reply goes out through RingCentral), the title flashes and a desktop
+notification shows while the tab is in the background; the open thread updates in place."""
+
+from tests.browser.conftest import sign_in
+from tests.browser.test_background_tab_is_notified import BACKGROUND_TAB
+from tests.support.people import contact_make
+
+CUSTOMER = "+16504445567"
+
+
+def _text_in(sandbox, text: str) -> None:
+    response = sandbox.http.post("/sandbox/sms", json={"extension": "102", "from": CUSTOMER,
+                                                       "text": text})
+    assert response.status_code == 201, response.text
+
+
+def _store(sandbox) -> list[dict]:
+    return sandbox.http.get("/sandbox/message-store", params={"extension": "102"}).json()
+
+
+def test_an_inbound_sms_pops_a_toast_and_the_reply_reaches_ringcentral(
+        browser, rc_sandbox, live_app):
+    contact_make("Phillip", "Marco", CUSTOMER, company="Marco Imports")
+    page = browser.new_page()
+    page.add_init_script(BACKGROUND_TAB + "window.__permission = 'granted';")
+    sign_in(page, rc_sandbox, live_app, extension="102")
+
+    _text_in(rc_sandbox, "Is my order ready?")
+    toast = page.locator(".toast-sms")
+    toast.wait_for()
+    assert "SMS from Phillip Marco" in toast.inner_text()
+    assert "Is my order ready?" in toast.inner_text()
+    page.wait_for_function("() => document.title.includes('Phillip Marco')")
+    assert page.evaluate("window.__notifications") == [
+        {"title": "SMS from Phillip Marco", "body": "Is my order ready?"}]
+
+    toast.get_by_label("Reply").fill("Yes, ready for pickup.")
+    toast.get_by_role("button", name="Send").click()
+    toast.get_by_text("Reply sent.").wait_for()
+    rc_sandbox.wait_for(lambda: any(
+        r["direction"] == "Outbound" and r.get("subject") == "Yes, ready for pickup."
+        for r in _store(rc_sandbox)), timeout=10)
+
+
+def test_the_open_thread_shows_a_new_sms_in_place(browser, rc_sandbox, live_app):
+    page = browser.new_page()
+    sign_in(page, rc_sandbox, live_app, extension="102")
+    _text_in(rc_sandbox, "First question")
+    page.locator(".toast-sms").wait_for()
+
+    page.goto("/messages/")
+    page.get_by_role("link", name="First question").click()
+    page.wait_for_selector("#thread .bubble-inbound")
+    page.wait_for_selector("#conn[data-state='open']")
+    _text_in(rc_sandbox, "Second question")
+    page.locator("#thread .bubble-inbound", has_text="Second question").wait_for()
+    assert page.locator(".toast-sms").count() == 0  # the thread shows it: no toast
+
+    page.get_by_label("Reply").fill("Answering both")
+    page.get_by_role("button", name="Send").click()
+    page.locator("#thread .bubble-outbound", has_text="Answering both").wait_for()
+    rc_sandbox.wait_for(lambda: any(
+        r["direction"] == "Outbound" and r.get("subject") == "Answering both"
+        for r in _store(rc_sandbox)), timeout=10)
