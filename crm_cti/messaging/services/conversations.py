@@ -15,7 +15,7 @@ from crm_cti.crm.phones import is_extension_number
 from crm_cti.messaging.models import Message
 from crm_cti.messaging.services.store import message_record_apply
 from crm_cti.ringcentral.client import RecordingContent
-from crm_cti.ringcentral.errors import RingCentralError
+from crm_cti.ringcentral.errors import NotFound, RingCentralError
 from crm_cti.ringcentral.recording import range_header
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,10 @@ def messages_read_push(*, agent: Agent) -> int:
     for message in pending:
         try:
             client.update_message_read_status(message.rc_id, read=message.read)
+        except NotFound:
+            # Deleted on RingCentral meanwhile: nothing left there to mark.
+            Message.objects.filter(pk=message.pk).update(read_pending=False)
+            continue
         except RingCentralError as exc:
             logger.info("read state of message %s not sent: %s", message.pk, exc)
             break

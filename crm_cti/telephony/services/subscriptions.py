@@ -103,6 +103,15 @@ def _subscription_ensure_locked(*, client: Any, agent: Agent | None) -> Subscrip
         if info is not None:
             _subscription_update(sub, info)
             alive = sub.status == "Active" and sub.expires_at is not None and sub.expires_at > now
+            wanted = _filters_for(agent)
+            if alive and set(wanted) - set(sub.event_filters or []):
+                # A permission granted since (ReadMessages): the same subscription, more
+                # filters.
+                try:
+                    _subscription_update(sub, client.update_subscription(
+                        sub.rc_id, event_filters=wanted))
+                except RingCentralError as exc:
+                    logger.warning("subscription %s keeps its filters: %s", sub.rc_id, exc)
             if alive and sub.expires_at - now > renew_before:
                 sub.save()
                 return sub
@@ -124,8 +133,7 @@ def _subscription_ensure_locked(*, client: Any, agent: Agent | None) -> Subscrip
 def _subscription_create(
     *, client: Any, agent: Agent | None, mode: str, sub: Subscription | None = None
 ) -> Subscription:
-    event_filter = EXTENSION_EVENT_FILTER if agent is not None else ACCOUNT_EVENT_FILTER
-    filters = [event_filter, *_message_filters(agent)]
+    filters = _filters_for(agent)
     if sub is None:
         try:
             # Saved before the request: a delivery can arrive before the response does, and
@@ -172,10 +180,15 @@ def _subscription_create(
     return sub
 
 
-def _message_filters(agent: Agent | None) -> list[str]:
-    if agent is None or not agent_has_permission(agent, "ReadMessages"):
-        return []
-    return list(MESSAGE_EVENT_FILTERS)
+def _filters_for(agent: Agent | None) -> list[str]:
+    """Presence for the extension (or the account), and its message store when the agent's
+    token has ReadMessages."""
+    if agent is None:
+        return [ACCOUNT_EVENT_FILTER]
+    filters = [EXTENSION_EVENT_FILTER]
+    if agent_has_permission(agent, "ReadMessages"):
+        filters.extend(MESSAGE_EVENT_FILTERS)
+    return filters
 
 
 def subscription_delete(*, agent: Agent | None = None) -> None:
