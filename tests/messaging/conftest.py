@@ -97,3 +97,4 @@ def settings_messaging(settings):
 
 # The telephony suite's webhook replay (an account-level subscription, tasks inline).
 from tests.telephony.conftest import subscription, webhook  # noqa: E402, F401 - fixtures
+from tests.telephony.pipeline import pipeline, pipeline_stack  # noqa: E402, F401 - fixtures

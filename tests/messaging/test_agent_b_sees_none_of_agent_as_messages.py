@@ -3,6 +3,8 @@ endpoint; an admin reads them all."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from django.test import Client
 
@@ -30,11 +32,13 @@ def a_and_b():
         audio_attachment_id="1", created_at_rc="2026-11-30T10:05Z")
     call = call_make(a, state="missed", answered_at=None, duration=None)
     followup = FollowUp.objects.get(call=call)
-    return a, b, admin, contact, sms, vm, call, followup
+    return SimpleNamespace(a=a, b=b, admin=admin, contact=contact, sms=sms, vm=vm, call=call,
+                           followup=followup)
 
 
 def test_agent_b_gets_nothing_of_agent_a(a_and_b):
-    a, b, admin, contact, sms, vm, call, followup = a_and_b
+    a, b, contact, vm, call, followup = (a_and_b.a, a_and_b.b, a_and_b.contact, a_and_b.vm,
+                                         a_and_b.call, a_and_b.followup)
     browser = Client()
     browser.force_login(b.user)
     pages = ["/messages/", f"/messages/{CUSTOMER}/", "/voicemail/", "/followups/",
@@ -56,7 +60,8 @@ def test_agent_b_gets_nothing_of_agent_a(a_and_b):
 
 
 def test_the_owner_and_an_admin_see_them(a_and_b):
-    a, b, admin, contact, sms, vm, call, followup = a_and_b
+    a, admin, contact, call, followup = (a_and_b.a, a_and_b.admin, a_and_b.contact,
+                                         a_and_b.call, a_and_b.followup)
     owner = Client()
     owner.force_login(a.user)
     assert SECRET in owner.get(f"/messages/{CUSTOMER}/").content.decode()

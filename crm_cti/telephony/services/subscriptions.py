@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -36,6 +37,8 @@ MESSAGE_EVENT_FILTERS = (
     "/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS",
     "/restapi/v1.0/account/~/extension/~/message-store",
 )
+
+_FILTER_IDS = re.compile(r"/(account|extension)/[^/?]+")
 
 # A subscription whose re-creation failed keeps its row with this status until a
 # replacement exists (Subscription.status is free text: the platform's own, and this).
@@ -104,7 +107,7 @@ def _subscription_ensure_locked(*, client: Any, agent: Agent | None) -> Subscrip
             _subscription_update(sub, info)
             alive = sub.status == "Active" and sub.expires_at is not None and sub.expires_at > now
             wanted = _filters_for(agent)
-            if alive and set(wanted) - set(sub.event_filters or []):
+            if alive and filters_missing(wanted, sub.event_filters or []):
                 # A permission granted since (ReadMessages): the same subscription, more
                 # filters.
                 try:
@@ -178,6 +181,16 @@ def _subscription_create(
     sub.save()
     logger.info("subscription %s created for %s", sub.rc_id, agent or "the account")
     return sub
+
+
+def filter_key(event_filter: str) -> str:
+    """A filter as we ask for it: the platform answers with ``~`` replaced by the ids."""
+    return _FILTER_IDS.sub(r"/\1/~", event_filter)
+
+
+def filters_missing(wanted: list[str], present: list[str]) -> set[str]:
+    """The wanted filters a subscription lacks, whichever way its ids are spelt."""
+    return {filter_key(f) for f in wanted} - {filter_key(f) for f in present}
 
 
 def _filters_for(agent: Agent | None) -> list[str]:
