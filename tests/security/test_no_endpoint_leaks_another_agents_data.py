@@ -31,6 +31,10 @@ ID_ROUTES = {
     "/api/ringout/<int:ringout_id>/",
     "/contacts/<int:contact_id>/",
     "/contacts/<int:contact_id>/edit/",
+    # Messaging's: tests/messaging/test_agent_b_sees_none_of_agent_as_messages.py.
+    "/voicemail/<int:message_id>/audio/",
+    "/followups/<int:followup_id>/done/",
+    "/followups/<int:followup_id>/assign/",
 }
 
 
