@@ -93,7 +93,8 @@ def test_forged_requests_are_refused(agent):
         "phones-TOTAL_FORMS": "1", "phones-INITIAL_FORMS": "0", "phones-0-label": "work",
         "phones-0-number": "+14155550199", "phone": "+14155550199", "label": "work",
         "to": "+14155550199", "from": "+16505550102", "text": "forged", "number": "+16505550199",
-        "next": "/", "contact": str(contact.pk), "note": "forged", "agent": "", "company": "Evil Corp", "pop_on": "off",
+        "next": "/", "contact": str(contact.pk), "company": "Evil Corp", "pop_on": "off",
+        "note": "forged", "agent": "",
     }
     for route, methods in UNSAFE.items():
         path = route
