@@ -105,3 +105,13 @@ def test_marking_done_needs_a_note_and_the_nav_counts_what_is_open(webhook, clie
     again = client.post(f"/followups/{followup.pk}/done/", {"note": "twice"},
                         HTTP_ACCEPT="application/json")
     assert again.json()["ok"] is False
+
+
+def test_the_history_shows_what_became_of_the_missed_call(webhook, client):
+    agent = agent_create(extension="102")
+    missed = fixture_events("missed_inbound_final")
+    webhook.replay(missed)
+    client.force_login(agent.user)
+    assert "Follow-up open" in client.get("/calls/").content.decode()
+    webhook.replay(_callback_events(missed))
+    assert "Follow-up: called back" in client.get("/calls/").content.decode()
