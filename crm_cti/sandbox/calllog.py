@@ -195,7 +195,7 @@ def render(record: dict[str, Any], base: str, *, detailed: bool) -> dict[str, An
 
 
 # -- history ------------------------------------------------------------------------------
-_NAMES = ["Phillip Marco", "Tony Black", "Rose White", "Steve Jones", "Irene Fox",
+NAMES = ["Phillip Marco", "Tony Black", "Rose White", "Steve Jones", "Irene Fox",
           "Grace Liu", "Omar Haddad", "Nina Petrova", "Carlos Mendes", "Aisha Bello"]
 
 
@@ -211,7 +211,7 @@ def history_generate(state: SandboxState, *, ext_id: str, count: int, days: floa
     for _ in range(count):
         start = at - rng.uniform(600, days * 86400)
         other = rng.choice(pool)
-        other_name = rng.choice(_NAMES) if rng.random() < 0.6 else None
+        other_name = rng.choice(NAMES) if rng.random() < 0.6 else None
         inbound = rng.random() < 0.6
         if inbound:
             result = rng.choices(["Accepted", "Missed", "Voicemail"], [60, 25, 15])[0]

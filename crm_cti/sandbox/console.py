@@ -1,4 +1,5 @@
-"""The console page at ``/sandbox/``: make any extension's phone ring, answer, hold, hang up."""
+"""The console page at ``/sandbox/``: make any extension's phone ring, answer, hold, hang up;
+text an extension from any number; see the message stores (SMS, pager, voicemail)."""
 
 from __future__ import annotations
 
@@ -76,11 +77,34 @@ function row(call) {
   tr.appendChild(phones);
   return tr;
 }
+function messageRow(m) {
+  const tr = document.createElement("tr");
+  const who = (p) => p ? (p.name ? p.name + " " : "") + (p.phoneNumber || p.extensionNumber || "")
+                       : "";
+  const state = m.type === "VoiceMail" ? "transcription " + m.vmTranscriptionStatus
+                                       : m.readStatus;
+  for (const text of [m.ownerId, m.type, m.direction, who(m.from), m.subject, state,
+                      m.availability]) {
+    const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
+  }
+  return tr;
+}
 async function refresh() {
   const calls = await api("GET", "/sandbox/calls");
   const body = $("#calls tbody");
   body.replaceChildren(...calls.reverse().map(row));
+  const messages = await api("GET", "/sandbox/message-store");
+  $("#messages tbody").replaceChildren(...messages.slice(0, 50).map(messageRow));
 }
+$("#text").onsubmit = async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const result = await api("POST", "/sandbox/sms", {
+    extension: form.get("extension"), from: form.get("from"),
+    name: form.get("name") || undefined, text: form.get("text")});
+  if (result.id) { $("#message").textContent = "Texted: message " + result.id; }
+  refresh();
+};
 $("#ring").onsubmit = async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
@@ -144,6 +168,14 @@ Client id <code>{esc(config.CLIENT_ID)}</code>.</p>
   <label>Talk s <input name="talk_seconds" type="number" min="0" step="any" size="4"></label>
   <button type="submit" id="ring-button">Ring</button>
 </form>
+<h2>Text an extension</h2>
+<form id="text">
+  <label>Extension <select name="extension" id="text-extension">{ext_options}</select></label>
+  <label>From number <input name="from" id="text-from" value="+16504445567"></label>
+  <label>Sender name <input name="name" id="text-name" placeholder="optional"></label>
+  <label>Text <input name="text" id="text-body" size="40" required maxlength="1000"></label>
+  <button type="submit" id="text-button">Send SMS</button>
+</form>
 <p><label>Colleague for transfer, forward and pickup <input id="target" value="103"
 size="5"></label></p>
 <p id="message" role="status"></p>
@@ -160,6 +192,12 @@ for <em>outbound</em>, the agent dials "To"; for <em>blind_transfer</em>, <em>wa
 <em>call_queue</em> rings 102, 103 and 104 and the first answers. Each agent's phone offers
 the Call Control buttons of its party's status (answer, reject, forward while ringing; hold,
 transfer, park, record, hang up while connected; pick up a parked call as the colleague).</p>
+<p>A caller leaves a voicemail when a call goes unanswered to voicemail: the
+<em>inbound_voicemail</em> scenario, <em>reject</em> on a ringing phone, or a forward or
+transfer to a voicemail box. The transcription completes a few seconds later.</p>
+<h2>Messages</h2>
+<table id="messages"><thead><tr><th>Owner</th><th>Type</th><th>Direction</th><th>From</th>
+<th>Subject</th><th>State</th><th>Availability</th></tr></thead><tbody></tbody></table>
 <h2>Users</h2>
 <table><thead><tr><th>Ext</th><th>Name</th><th>Email</th><th>Direct number</th>
 <th>Password</th><th>JWT</th></tr></thead><tbody>{user_rows}</tbody></table>
@@ -167,7 +205,8 @@ transfer, park, record, hang up while connected; pick up a parked call as the co
 <p>JSON: <a href="/sandbox/users">users</a>, <a href="/sandbox/calls">calls</a>,
 <a href="/sandbox/subscriptions">subscriptions</a>,
 <a href="/sandbox/deliveries">deliveries</a>, <a href="/sandbox/stats">stats</a>,
-<a href="/sandbox/config">config</a>, <a href="/sandbox/tokens">tokens</a>.</p>
+<a href="/sandbox/config">config</a>, <a href="/sandbox/tokens">tokens</a>,
+<a href="/sandbox/message-store">message store</a>.</p>
 <script type="module">{_SCRIPT}</script>
 </body></html>"""
     return HTMLResponse(body)

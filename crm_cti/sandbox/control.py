@@ -229,8 +229,8 @@ async def notify(request: Request) -> Response:
     if ext is None:
         return _error(400, f"unknown extension {body['extension']!r}")
     event = body.get("event", "presence")
-    if event not in ("presence", "telephony-sessions"):
-        return _error(400, "'event' is presence or telephony-sessions")
+    if event not in ("presence", "telephony-sessions", "message-store", "instant"):
+        return _error(400, "'event' is presence, telephony-sessions, message-store or instant")
     queued = raw_dispatch(state, ext, body["body"], event=event)
     return JSONResponse({"queued": queued})
 

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from crm_cti.sandbox import messagestore
+from crm_cti.sandbox import messagehistory, messagestore
 from crm_cti.sandbox.api import sandbox_state
 from crm_cti.sandbox.control import _error, _json
 from crm_cti.sandbox.rest.ringout import valid_phone
@@ -80,7 +80,37 @@ async def message_store(request: Request) -> Response:
     return JSONResponse([_public(state, r) for r in records])
 
 
+async def history(request: Request) -> Response:
+    """``POST /sandbox/message-store/history {"extension": "102", "messages": 20, "days": 7,
+    "numbers": [...], "seed": 1}``: past SMS conversations and voicemails, no events."""
+    state = sandbox_state(request)
+    body = await _json(request)
+    if not isinstance(body, dict):
+        return _error(400, "expected {\"extension\": \"102\", \"messages\": 20}")
+    ext = _extension(state, body.get("extension"))
+    if ext is None:
+        return _error(400, f"unknown extension {body.get('extension')!r}")
+    try:
+        count = int(body.get("messages", 20))
+        days = float(body.get("days", 7))
+    except (TypeError, ValueError):
+        return _error(400, "'messages' and 'days' must be numbers")
+    if not 0 < count <= 10000 or not 0 < days <= 3650:
+        return _error(400, "'messages' must be 1..10000 and 'days' 0..3650")
+    numbers = body.get("numbers")
+    if numbers is not None and (not isinstance(numbers, list) or not numbers or not all(
+            isinstance(n, str) and len(messagestore.digits(n)) >= 10 for n in numbers)):
+        return _error(400, "'numbers' must be a non-empty list of phone numbers")
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        return _error(400, "'seed' must be an integer")
+    created = messagehistory.history_generate(state, ext, count=count, days=days,
+                                              numbers=numbers, seed=seed)
+    return JSONResponse({"created": len(created), "records": created}, status_code=201)
+
+
 ROUTES = [
+    Route("/sandbox/message-store/history", history, methods=["POST"]),
     Route("/sandbox/sms", sms_inbound, methods=["POST"]),
     Route("/sandbox/message-store", message_store, methods=["GET"]),
 ]

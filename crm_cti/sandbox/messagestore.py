@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import parse_qs
 
 from crm_cti.sandbox import delivery, mp3
 from crm_cti.sandbox.calllog import absolutize
@@ -52,7 +53,7 @@ def _touch(state: SandboxState, record: dict[str, Any]) -> None:
     record["lastModifiedTime"] = iso(now())
 
 
-def _conversation(state: SandboxState, parties: list[str]) -> int:
+def conversation_of(state: SandboxState, parties: list[str]) -> int:
     """One conversation per set of parties (numbers or extension numbers), shared by the
     stores of every extension in it, as the platform's ``conversationId``."""
     key = ("conversation", tuple(sorted(set(parties))))
@@ -63,11 +64,12 @@ def _conversation(state: SandboxState, parties: list[str]) -> int:
     return found
 
 
-def _record(state: SandboxState, owner: Extension, *, kind: str, direction: str,
-            sender: dict[str, Any], recipients: list[dict[str, Any]], subject: str,
-            conversation: int | None) -> dict[str, Any]:
+def record_create(state: SandboxState, owner: Extension, *, kind: str, direction: str,
+                  sender: dict[str, Any], recipients: list[dict[str, Any]], subject: str,
+                  conversation: int | None, at: float | None = None) -> dict[str, Any]:
+    """A new record in ``owner``'s store (``at``: when it was created, for history)."""
     message_id = state.next_message_id()
-    at = now()
+    at = now() if at is None else at
     stamp = iso(at)
     record: dict[str, Any] = {
         "uri": f"{store_path(state, owner.id)}/{message_id}",
@@ -136,28 +138,28 @@ def sms_send(state: SandboxState, sender: Extension, *, to_numbers: list[str], t
              files: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """An SMS (or MMS) the user sends: Outbound in their store and, for each recipient whose
     number is an extension of the account, Inbound in the recipient's store."""
-    conversation = _conversation(state, [sender.direct_number, *map(_e164, to_numbers)])
+    conversation = conversation_of(state, [sender.direct_number, *map(e164, to_numbers)])
     recipients = [{"phoneNumber": number, "messageStatus": "Sent"} for number in to_numbers]
     for item, number in zip(recipients, to_numbers, strict=True):
         colleague = state.extension_by_phone(number)
         if colleague is not None:
             item["name"] = colleague.name
-    out = _record(state, sender, kind="SMS", direction="Outbound",
+    out = record_create(state, sender, kind="SMS", direction="Outbound",
                   sender={"phoneNumber": sender.direct_number, "name": sender.name},
                   recipients=recipients, subject=text, conversation=conversation)
     out["smsSendingAttemptsCount"] = 1
     out["smsDeliveryTime"] = out["creationTime"]
-    _text_and_files(out, text, files)
+    text_and_files(out, text, files)
     changes_notify(state, sender, out, new=True)
     for number in to_numbers:
         colleague = state.extension_by_phone(number)
         if colleague is not None:
-            received = _record(
+            received = record_create(
                 state, colleague, kind="SMS", direction="Inbound",
                 sender={"phoneNumber": sender.direct_number, "name": sender.name},
                 recipients=[{"phoneNumber": colleague.direct_number, "name": colleague.name}],
                 subject=text, conversation=conversation)
-            _text_and_files(received, text, files)
+            text_and_files(received, text, files)
             _inbound_notify(state, colleague, received, [])
     return out
 
@@ -166,17 +168,17 @@ def sms_receive(state: SandboxState, ext: Extension, *, from_number: str, text: 
                 name: str | None = None, faults: list[dict[str, Any]] | None = None,
                 ) -> dict[str, Any]:
     """A person texts ``ext``'s direct number from any number (the control API, console)."""
-    sender: dict[str, Any] = {"phoneNumber": _e164(from_number)}
+    sender: dict[str, Any] = {"phoneNumber": e164(from_number)}
     if name:
         sender["name"] = name
     if digits(from_number).startswith("1650"):
         sender["location"] = "Palo Alto, CA"
-    record = _record(state, ext, kind="SMS", direction="Inbound", sender=sender,
+    record = record_create(state, ext, kind="SMS", direction="Inbound", sender=sender,
                      recipients=[{"phoneNumber": ext.direct_number, "name": ext.name}],
                      subject=text,
-                     conversation=_conversation(state, [ext.direct_number,
+                     conversation=conversation_of(state, [ext.direct_number,
                                                         sender["phoneNumber"]]))
-    _text_and_files(record, text, None)
+    text_and_files(record, text, None)
     _inbound_notify(state, ext, record, faults or [])
     return record
 
@@ -184,35 +186,35 @@ def sms_receive(state: SandboxState, ext: Extension, *, from_number: str, text: 
 def pager_send(state: SandboxState, sender: Extension, *, to: list[Extension], text: str,
                ) -> dict[str, Any]:
     """A company pager message: Outbound for the sender, Inbound for every recipient."""
-    conversation = _conversation(state, [f"ext:{e.number}" for e in (sender, *to)])
-    out = _record(state, sender, kind="Pager", direction="Outbound",
+    conversation = conversation_of(state, [f"ext:{e.number}" for e in (sender, *to)])
+    out = record_create(state, sender, kind="Pager", direction="Outbound",
                   sender=_ext_party(sender, phone=False),
                   recipients=[_ext_party(e, phone=False) for e in to], subject=text,
                   conversation=conversation)
     out["pgToDepartment"] = False
-    _text_and_files(out, text, None)
+    text_and_files(out, text, None)
     changes_notify(state, sender, out, new=True)
     for colleague in {e.id: e for e in to}.values():
         if colleague.id == sender.id:
             continue
-        received = _record(state, colleague, kind="Pager", direction="Inbound",
+        received = record_create(state, colleague, kind="Pager", direction="Inbound",
                            sender=_ext_party(sender, phone=False),
                            recipients=[_ext_party(e, phone=False) for e in to], subject=text,
                            conversation=conversation)
         received["pgToDepartment"] = False
-        _text_and_files(received, text, None)
+        text_and_files(received, text, None)
         changes_notify(state, colleague, received, new=True)
     return out
 
 
-def _e164(number: str) -> str:
+def e164(number: str) -> str:
     found = digits(number)
     if len(found) == 10:
         found = "1" + found
     return "+" + found if found else number
 
 
-def _text_and_files(record: dict[str, Any], text: str,
+def text_and_files(record: dict[str, Any], text: str,
                     files: list[dict[str, Any]] | None) -> None:
     attachment_add(record, kind="Text", content_type="text/plain", content=text)
     for file in files or []:
@@ -233,11 +235,11 @@ def voicemail_leave(state: SandboxState, call: Call, leg: Leg) -> dict[str, Any]
     if caller_ext is not None:
         sender = _ext_party(caller_ext, phone=True)
     else:
-        sender = {"phoneNumber": _e164(leg.from_number)}
+        sender = {"phoneNumber": e164(leg.from_number)}
         if leg.from_name:
             sender["name"] = leg.from_name
     who = sender.get("name") or sender["phoneNumber"]
-    record = _record(state, ext, kind="VoiceMail", direction="Inbound", sender=sender,
+    record = record_create(state, ext, kind="VoiceMail", direction="Inbound", sender=sender,
                      recipients=[_ext_party(ext, phone=True)],
                      subject=f"Voice message from {who}", conversation=None)
     seconds = float(state.config["voicemail_seconds"])
@@ -283,9 +285,7 @@ def availability_set(state: SandboxState, ext: Extension, record: dict[str, Any]
                      availability: str) -> None:
     """Alive, Deleted (kept with its attachments, can be restored) or Purged (attachments
     gone for good; a purged message cannot come back)."""
-    if record["availability"] == availability:
-        return
-    if record["availability"] == "Purged":
+    if record["availability"] in (availability, "Purged"):
         return
     record["availability"] = availability
     if availability == "Purged":
@@ -327,8 +327,7 @@ def _inbound_notify(state: SandboxState, ext: Extension, record: dict[str, Any],
 
 
 def _passes(record: dict[str, Any], query: str) -> bool:
-    from urllib.parse import parse_qs
-
+    """A change event passes its filter's options (``type``, ``direction``)."""
     options = parse_qs(query)
     if "type" in options and record["type"] != options["type"][0]:
         return False

@@ -259,9 +259,15 @@ def message_targets(state: SandboxState, ext: Extension, *, instant: bool,
                     ) -> list[tuple[Subscription, str, str]]:
     """(subscription, event path, filter query) for each live subscription to ``ext``'s
     message events (``instant``: the instant SMS event)."""
-    resource = "message-store/instant" if instant else "message-store"
-    return [(sub, path + ("?" + query if query else ""), query)
-            for sub, path, query in _covering(state, ext, resource)]
+    # Unlike presence, every matching filter of a subscription counts: two filters with
+    # different options (``?type=SMS``, ``?direction=Outbound``) are two events.
+    path = (f"/restapi/v1.0/account/{state.account_id}/extension/{ext.id}/message-store"
+            + ("/instant" if instant else ""))
+    at = now()
+    return [(sub, event_filter, event_filter.partition("?")[2])
+            for sub in state.subscriptions.values()
+            if sub.status == "Active" and not sub.expired(at)
+            for event_filter in sub.event_filters if event_filter.partition("?")[0] == path]
 
 
 def release_held(state: SandboxState, call: Call) -> None:
@@ -279,10 +285,15 @@ def _applies(fault: dict[str, Any], ext: Extension) -> bool:
 def raw_dispatch(state: SandboxState, ext: Extension, body: Any,
                  event: str = "presence") -> int:
     """``POST /sandbox/notify``: deliver ``body`` exactly as given to ``ext``'s subscriptions
-    to ``event`` (presence or telephony-sessions); return the queue count."""
-    paths = ([(sub, path) for sub, path, _detailed in presence_targets(state, ext)]
-             if event == "presence"
-             else [(sub, path) for sub, path, _query in session_targets(state, ext)])
+    to ``event`` (presence, telephony-sessions, message-store or instant); return the queue
+    count."""
+    if event == "presence":
+        paths = [(sub, path) for sub, path, _detailed in presence_targets(state, ext)]
+    elif event in ("message-store", "instant"):
+        paths = [(sub, path) for sub, path, _query
+                 in message_targets(state, ext, instant=event == "instant")]
+    else:
+        paths = [(sub, path) for sub, path, _query in session_targets(state, ext)]
     for sub, path in paths:
         delivery.enqueue(state, sub, delivery.envelope_build(sub, path, body))
     return len(paths)

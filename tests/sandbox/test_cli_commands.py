@@ -43,3 +43,18 @@ def test_rcsandbox_call_plays_a_call_control_scenario(fresh_sandbox: SandboxProc
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["scenario"] == "blind_transfer" and result["colleague"] == "104"
+
+
+def test_rcsandbox_sms_texts_an_extension(fresh_sandbox: SandboxProcess) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    done = subprocess.run([sys.executable, str(REPO / "manage.py"), "rcsandbox_sms",
+                           "Is my order shipped?", "--ext", "103", "--from", "+14155550142",
+                           "--url", fresh_sandbox.url], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    sent = json.loads(done.stdout)
+    assert sent["ownerId"] == "400000103" and sent["from"]["phoneNumber"] == "+14155550142"
+    refused = subprocess.run([sys.executable, str(REPO / "manage.py"), "rcsandbox_sms", "x",
+                              "--ext", "999", "--url", fresh_sandbox.url], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "unknown extension" in refused.stderr

@@ -90,3 +90,25 @@ def test_agent_phone_call_control_buttons(fresh_sandbox: SandboxProcess, page) -
     legs = fresh_sandbox.calls()[0]["legs"]
     assert [(leg["extensionNumber"], leg["partyStatus"]) for leg in legs] == [
         ("102", "Gone"), ("103", "Gone"), ("104", "Disconnected")]
+
+
+def test_text_an_extension_and_see_the_voicemail(fresh_sandbox: SandboxProcess, page) -> None:
+    """A person texts 103 from the console; a voicemail left on 102 shows in the table."""
+    fresh_sandbox.config(speed=20, transcription_delay=0)
+    page.goto(fresh_sandbox.url + "/sandbox/")
+    page.select_option("#text-extension", "103")
+    page.fill("#text-from", "+14155550142")
+    page.fill("#text-name", "Rose White")
+    page.fill("#text-body", "Is the quote ready?")
+    page.click("#text-button")
+    row = page.locator("#messages tbody tr", has_text="Is the quote ready?")
+    row.get_by_text("Rose White +14155550142").wait_for()
+    assert "Unread" in row.inner_text()
+    (stored,) = fresh_sandbox.http.get("/sandbox/message-store",
+                                       params={"extension": "103"}).json()
+    assert stored["subject"] == "Is the quote ready?" and stored["direction"] == "Inbound"
+    page.select_option("#extension", "102")
+    page.select_option("#scenario", "inbound_voicemail")
+    page.click("#ring-button")
+    voicemail = page.locator("#messages tbody tr", has_text="VoiceMail")
+    voicemail.get_by_text("transcription Completed").wait_for()

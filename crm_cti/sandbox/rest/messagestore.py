@@ -189,7 +189,9 @@ async def _changes(ctx: Ctx, *, patch: bool) -> Response:
     body = await ctx.json()
     if not isinstance(body, dict):
         raise invalid_parameter("body", "", "Request body must be a JSON object")
-    read, availability = body.get("readStatus"), body.get("availability") if patch else None
+    read = body.get("readStatus")
+    # Only PATCH changes the availability (PUT's UpdateMessageRequest has readStatus alone).
+    availability = body.get("availability") if patch else None
     if read is None and availability is None:
         raise missing_parameter("readStatus")
     if read is not None and read not in READ_STATUSES:
