@@ -98,7 +98,8 @@ class MessageStoreMethods:
         a full sync from ``date_from`` without ``sync_token``, else an incremental one.
         Light."""
         if sync_token:
-            params: dict[str, Any] = {"syncType": "ISync", "syncToken": sync_token}
+            params: dict[str, Any] = {"syncType": "ISync", "syncToken": sync_token,
+                                      "recordCount": record_count}
         else:
             params = {"syncType": "FSync", "dateFrom": _iso(date_from),
                       "messageType": message_type, "recordCount": record_count}

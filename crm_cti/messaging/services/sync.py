@@ -28,8 +28,10 @@ from crm_cti.telephony.services.scopes import agent_has_permission
 
 logger = logging.getLogger(__name__)
 
-# FSync pages are capped by recordCount (the platform's maximum is 250).
+# Records per message-sync or list page, and the most pages one sync reads (a store with
+# more changes than that is read on by the next sync, from the token saved meanwhile).
 SYNC_RECORD_COUNT = 250
+SYNC_MAX_PAGES = 20
 
 
 def message_to_dict(message: Message) -> dict[str, Any]:
@@ -110,29 +112,68 @@ def messages_sync(*, agent: Agent) -> int:
         return 0
     client = client_for_agent(agent)
     sync, _ = MessageSync.objects.get_or_create(agent=agent)
-    data = None
-    if sync.sync_token:
-        try:
-            data = client.sync_messages(sync_token=sync.sync_token)
-        except (NotFound, BadRequest):
-            # The token expired or the store was reset: start over with a full sync.
-            logger.info("message sync token of %s refused; full sync", agent)
-    if data is None:
-        since = timezone.now() - timedelta(days=settings.MESSAGE_IMPORT_DAYS)
-        try:
-            data = client.sync_messages(date_from=since, record_count=SYNC_RECORD_COUNT)
-        except RingCentralError as exc:
-            if not isinstance(exc, RateLimited):
-                sync.last_error = str(exc)[:500]
-                sync.save(update_fields=["last_error", "updated_at"])
-            raise
-    records = [r for r in data.get("records") or [] if isinstance(r, dict)]
-    new = records_apply(agent=agent, records=records)
+    new = 0
+    try:
+        if sync.sync_token:
+            try:
+                new += _incremental(agent=agent, client=client, sync=sync)
+                return new
+            except (NotFound, BadRequest):
+                # The token expired or the store was reset: start over with a full sync.
+                logger.info("message sync token of %s refused; full sync", agent)
+        new += _full(agent=agent, client=client, sync=sync)
+    except RingCentralError as exc:
+        if not isinstance(exc, RateLimited):
+            sync.last_error = str(exc)[:500]
+            sync.save(update_fields=["last_error", "updated_at"])
+        raise
+    return new
+
+
+def _records(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in data.get("records") or [] if isinstance(r, dict)]
+
+
+def _token_save(sync: MessageSync, data: dict[str, Any]) -> None:
+    """Saved after each page: a rate limit between pages loses nothing already applied."""
     info = data.get("syncInfo") or {}
     sync.sync_token = str(info.get("syncToken") or sync.sync_token)
     sync.synced_at = timezone.now()
     sync.last_error = ""
     sync.save(update_fields=["sync_token", "synced_at", "last_error", "updated_at"])
+
+
+def _incremental(*, agent: Agent, client: Any, sync: MessageSync) -> int:
+    """Every change since the token, page after page (a full page means more follow)."""
+    new = 0
+    for _ in range(SYNC_MAX_PAGES):
+        data = client.sync_messages(sync_token=sync.sync_token, record_count=SYNC_RECORD_COUNT)
+        records = _records(data)
+        new += records_apply(agent=agent, records=records)
+        _token_save(sync, data)
+        if len(records) < SYNC_RECORD_COUNT:
+            break
+    return new
+
+
+def _full(*, agent: Agent, client: Any, sync: MessageSync) -> int:
+    """The last ``MESSAGE_IMPORT_DAYS`` days: the newest ``SYNC_RECORD_COUNT`` by message-sync
+    (which also gives the token), older ones of the window from the store's list."""
+    since = timezone.now() - timedelta(days=settings.MESSAGE_IMPORT_DAYS)
+    data = client.sync_messages(date_from=since, record_count=SYNC_RECORD_COUNT)
+    records = _records(data)
+    new = records_apply(agent=agent, records=records)
+    _token_save(sync, data)
+    older = bool((data.get("syncInfo") or {}).get("olderRecordsExist"))
+    if not older or len(records) < SYNC_RECORD_COUNT:
+        return new
+    oldest = min((str(r.get("creationTime") or "") for r in records), default="")
+    for page in range(1, SYNC_MAX_PAGES + 1):
+        listed = client.list_messages(date_from=since, date_to=oldest or None, page=page,
+                                      per_page=SYNC_RECORD_COUNT)
+        new += records_apply(agent=agent, records=_records(listed))
+        if not (listed.get("navigation") or {}).get("nextPage"):
+            break
     return new
 
 
