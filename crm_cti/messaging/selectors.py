@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
 from crm_cti.accounts.access import agent_for, is_admin
 from crm_cti.messaging.models import FollowUp, Message, ReplyTemplate
@@ -63,29 +63,32 @@ class Thread:
 
 
 def threads(*, messages: QuerySet[Message], limit: int = THREADS_LIMIT) -> list[Thread]:
-    """SMS and pager threads (one per store and other party), most recent activity first."""
+    """SMS and pager threads (one per store and other party), most recent activity first:
+    two queries whatever the number of threads."""
+    texts = messages.exclude(type=Message.Type.VOICEMAIL)
+    newest = (texts.filter(agent_id=OuterRef("agent_id"), counterpart=OuterRef("counterpart"))
+              .order_by("-created_at_rc", "-id").values("id")[:1])
     rows = list(
-        messages.exclude(type=Message.Type.VOICEMAIL)
-        .values("agent_id", "counterpart")
+        texts.values("agent_id", "counterpart")
         .annotate(
             last_at=Max("created_at_rc"),
             count=Count("id"),
             unread=Count("id", filter=Q(read=False, direction=Message.Direction.INBOUND)),
+            last_id=Subquery(newest),
         )
         .order_by("-last_at")[:limit]
     )
+    last = Message.objects.select_related("contact").in_bulk([r["last_id"] for r in rows])
     result = []
     for row in rows:
-        last = (messages.filter(agent_id=row["agent_id"], counterpart=row["counterpart"])
-                .exclude(type=Message.Type.VOICEMAIL).select_related("contact")
-                .order_by("-created_at_rc", "-id").first())
-        if last is None:
+        message = last.get(row["last_id"])
+        if message is None:
             continue
         result.append(Thread(
             agent_id=row["agent_id"], counterpart=row["counterpart"],
-            name=last.contact.full_name if last.contact else last.counterpart_name,
-            contact=last.contact, last_at=row["last_at"], last_text=last.text,
-            last_type=last.type, unread=row["unread"], count=row["count"],
+            name=message.contact.full_name if message.contact else message.counterpart_name,
+            contact=message.contact, last_at=row["last_at"], last_text=message.text,
+            last_type=message.type, unread=row["unread"], count=row["count"],
         ))
     return result
 

@@ -28,6 +28,7 @@ from crm_cti.messaging import selectors
 from crm_cti.messaging.models import FollowUp, Message
 from crm_cti.messaging.services.conversations import (
     ReplyRefused,
+    message_mark_read,
     reply_send,
     thread_mark_read,
     voicemail_open,
@@ -192,6 +193,21 @@ def voicemail_audio(request: HttpRequest, message_id: int) -> HttpResponseBase:
         filename=f"voicemail-{message.pk}",
         what="voicemail",
     )
+
+
+@login_required
+@require_POST
+def voicemail_read(request: HttpRequest, message_id: int) -> HttpResponse:
+    """The player started: the owner's voicemail is read (here and on RingCentral). An
+    admin listening to someone else's leaves it unread for them."""
+    message = get_object_or_404(
+        selectors.messages_visible_to(request.user).filter(type=Message.Type.VOICEMAIL),
+        pk=message_id,
+    )
+    me = agent_for(request.user)
+    changed = me is not None and me.pk == message.agent_id and message_mark_read(
+        agent=me, message=message)
+    return JsonResponse({"ok": True, "changed": bool(changed)})
 
 
 @login_required

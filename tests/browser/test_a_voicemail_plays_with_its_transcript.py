@@ -29,6 +29,7 @@ def test_a_voicemail_plays_and_shows_its_transcript(browser, rc_sandbox, live_ap
     item = page.locator(".voicemail").first
     assert "Phillip Marco" in item.inner_text()
     assert item.locator(".dial").count() >= 1  # one click to call back
+    assert "unread" in (item.get_attribute("class") or "")
 
     with page.expect_response(lambda r: "/voicemail/" in r.url and r.url.endswith("/audio/")
                               ) as audio:
@@ -39,3 +40,9 @@ def test_a_voicemail_plays_and_shows_its_transcript(browser, rc_sandbox, live_ap
     assert response.headers["content-type"] == "audio/mpeg"
     page.wait_for_function("() => document.querySelector('.voicemail audio').readyState >= 1")
     assert page.evaluate("document.querySelector('.voicemail audio').duration") > 0
+    # Played: read, here and on RingCentral.
+    page.wait_for_selector(".voicemail:not(.unread)")
+    rc_sandbox.wait_for(lambda: any(
+        r["type"] == "VoiceMail" and r["readStatus"] == "Read"
+        for r in rc_sandbox.http.get("/sandbox/message-store",
+                                     params={"extension": "102"}).json()), timeout=10)

@@ -44,3 +44,10 @@ def test_a_voicemail_plays_and_shows_its_transcript(client, rc, eager_tasks,
     assert part.status_code == 206
     assert b"".join(part.streaming_content) == whole[100:]
     assert part["Content-Range"].startswith("bytes 100-")
+
+    # Played: read here and on RingCentral.
+    assert client.post(f"/voicemail/{vm.pk}/read/").json() == {"ok": True, "changed": True}
+    vm.refresh_from_db()
+    assert vm.read and not vm.read_pending
+    stored = next(r for r in sandbox_store(rc, "102") if str(r["id"]) == vm.rc_id)
+    assert stored["readStatus"] == "Read"

@@ -53,6 +53,8 @@ def test_agent_b_gets_nothing_of_agent_a(a_and_b):
         assert browser.get(url).status_code == 404, url
     assert browser.post(f"/followups/{followup.pk}/done/", {"note": "mine now"}
                         ).status_code == 404
+    assert browser.post(f"/voicemail/{vm.pk}/read/").status_code == 404
+    assert Message.objects.get(pk=vm.pk).read is False
     assert browser.post(f"/followups/{followup.pk}/assign/", {"agent": str(b.pk)}
                         ).status_code == 404
     followup.refresh_from_db()

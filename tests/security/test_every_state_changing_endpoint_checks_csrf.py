@@ -40,6 +40,7 @@ UNSAFE = {
     "/contacts/company-lines/unmark/": ["POST"],
     "/messages/<str:counterpart>/reply/": ["POST"],
     "/followups/<int:followup_id>/done/": ["POST"],
+    "/voicemail/<int:message_id>/read/": ["POST"],
     "/followups/<int:followup_id>/assign/": ["POST"],
 }
 CSRF_EXEMPT = {"/webhooks/ringcentral/"}
@@ -87,7 +88,7 @@ def test_forged_requests_are_refused(agent):
                                        number="+14155550100", due_at=timezone.now())
     ids = {"<int:contact_id>": contact.pk, "<int:call_id>": call.pk,
            "<int:ringout_id>": ringout.pk, "<int:followup_id>": followup.pk,
-           "<str:counterpart>": "+14155550199"}
+           "<str:counterpart>": "+14155550199", "<int:message_id>": "1"}
     payload = {
         "notes": "forged", "disposition": "Sale", "first_name": "Eve", "last_name": "Forger",
         "phones-TOTAL_FORMS": "1", "phones-INITIAL_FORMS": "0", "phones-0-label": "work",

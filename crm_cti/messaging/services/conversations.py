@@ -82,6 +82,16 @@ def thread_mark_read(*, agent: Agent, counterpart: str) -> int:
     return len(unread)
 
 
+def message_mark_read(*, agent: Agent, message: Message) -> bool:
+    """Mark one of the agent's messages (a voicemail played) read here, then on RingCentral;
+    False when it already was."""
+    changed = Message.objects.filter(pk=message.pk, agent=agent, read=False).update(
+        read=True, read_pending=True)
+    if changed:
+        messages_read_push(agent=agent)
+    return bool(changed)
+
+
 def messages_read_push(*, agent: Agent) -> int:
     """Tell RingCentral about read state changed here; returns how many it took."""
     pending = list(Message.objects.filter(agent=agent, read_pending=True)
