@@ -123,8 +123,10 @@ def timeline(*, calls: Any, user: Any, contact: Any = None, number: str = "",
     messages = messages_visible_to(user)
     followups = followups_visible_to(user)
     if contact is not None:
-        messages = messages.filter(contact=contact)
-        followups = followups.filter(contact=contact)
+        # Its numbers too: messages from before the contact existed (or had that number).
+        numbers = [n for n in contact.phones.values_list("e164", flat=True) if n]
+        messages = messages.filter(Q(contact=contact) | Q(counterpart__in=numbers))
+        followups = followups.filter(Q(contact=contact) | Q(number__in=numbers))
     elif number:
         messages = messages.filter(counterpart=number)
         followups = followups.filter(number=number)

@@ -75,3 +75,14 @@ def test_the_owner_and_an_admin_see_them(a_and_b):
     assert SECRET in boss.get(f"/messages/{CUSTOMER}/?agent={a.pk}").content.decode()
     assert SECRET in boss.get("/voicemail/?agent=all").content.decode()
     assert f'data-followup-id="{followup.pk}"' in boss.get("/followups/").content.decode()
+
+
+def test_a_contact_created_later_shows_the_earlier_messages(a_and_b):
+    owner = Client()
+    owner.force_login(a_and_b.a.user)
+    later = contact_make("Grace", "Hopper", "+14155550123")
+    Message.objects.create(
+        agent=a_and_b.a, rc_id="9003", type="SMS", direction="inbound",
+        from_number="+14155550123", counterpart="+14155550123", text="before you knew me",
+        created_at_rc="2026-11-29T10:00Z")
+    assert "before you knew me" in owner.get(f"/contacts/{later.pk}/").content.decode()
