@@ -112,6 +112,20 @@
     badge.textContent = String(count);
   }
 
+  // The Conversations page re-reads its list: the thread moves up with its unread count.
+  async function refreshThreads() {
+    const panel = document.querySelector("#threads, #no-threads");
+    if (!panel) return;
+    try {
+      const response = await fetch(window.location.href, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const html = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = html.querySelector("#threads, #no-threads");
+      const current = document.querySelector("#threads, #no-threads");
+      if (fresh && current) current.replaceWith(fresh);
+    } catch (err) { /* the next message or a reload shows it */ }
+  }
+
   document.addEventListener("crm:message", (event) => {
     const message = event.detail || {};
     if (message.type === "sms" || message.type === "voicemail") {
@@ -119,6 +133,7 @@
       const thread = document.getElementById("thread");
       const here = thread && thread.dataset.counterpart === message.message.counterpart;
       if (!here || message.type === "voicemail") toast(message.message, message.type);
+      if (message.type === "sms") refreshThreads();
     } else if (message.type === "followups") {
       followupCount(message.open);
     }

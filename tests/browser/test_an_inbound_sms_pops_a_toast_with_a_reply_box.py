@@ -50,7 +50,12 @@ def test_the_open_thread_shows_a_new_sms_in_place(browser, rc_sandbox, live_app)
     page.locator(".toast-sms").wait_for()
 
     page.goto("/messages/")
-    page.get_by_role("link", name="First question").click()
+    page.wait_for_selector("#conn[data-state='open']")
+    _text_in(rc_sandbox, "Another one")
+    # The list follows live: the thread's last text and its unread count.
+    page.locator("#threads .thread-row", has_text="Another one").locator("[data-unread]",
+                                                                        has_text="2").wait_for()
+    page.get_by_role("link", name="Another one").click()
     page.wait_for_selector("#thread .bubble-inbound")
     page.wait_for_selector("#conn[data-state='open']")
     _text_in(rc_sandbox, "Second question")
