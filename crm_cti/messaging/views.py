@@ -26,6 +26,7 @@ from crm_cti.crm.phones import is_extension_number, try_normalize_e164
 from crm_cti.dashboard.audio import audio_response
 from crm_cti.messaging import selectors
 from crm_cti.messaging.models import FollowUp, Message
+from crm_cti.messaging.serializers import message_to_dict
 from crm_cti.messaging.services.conversations import (
     ReplyRefused,
     message_mark_read,
@@ -38,7 +39,6 @@ from crm_cti.messaging.services.followups import (
     followup_done,
     followup_reassign,
 )
-from crm_cti.messaging.services.sync import message_to_dict
 from crm_cti.ringcentral.errors import RingCentralError
 
 PAGE_SIZE = 50
@@ -112,11 +112,6 @@ def thread(request: HttpRequest, counterpart: str) -> HttpResponse:
     items = selectors.thread_messages(messages=visible, agent_id=agent_id,
                                       counterpart=counterpart)
     own = me is not None and me.pk == agent_id
-    if own and any(not m.read for m in items):
-        # Read here at once; RingCentral is told now, or by the periodic sync.
-        thread_mark_read(agent=me, counterpart=counterpart)
-        for m in items:
-            m.read = True
     contact = next((m.contact for m in reversed(items) if m.contact), None)
     return render(request, "messaging/thread.html", {
         "counterpart": counterpart,
@@ -126,7 +121,20 @@ def thread(request: HttpRequest, counterpart: str) -> HttpResponse:
         "sms_numbers": me.sms_numbers if me else [],
         "templates": selectors.reply_templates(),
         "is_pager": is_extension_number(counterpart),
+        "unread": sum(1 for m in items if not m.read and m.direction == "inbound"),
     })
+
+
+@login_required
+@require_POST
+def thread_read(request: HttpRequest, counterpart: str) -> HttpResponse:
+    """The thread was shown to its owner (the page posts it): its messages are read, here
+    and on RingCentral (now, or by the periodic sync)."""
+    me = agent_for(request.user)
+    if me is None:
+        return _errors({"__all__": ["Only agents have threads."]}, 403)
+    changed = thread_mark_read(agent=me, counterpart=_counterpart(counterpart))
+    return JsonResponse({"ok": True, "changed": changed})
 
 
 @login_required

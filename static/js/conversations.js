@@ -25,9 +25,34 @@
     li.scrollIntoView({ block: "nearest" });
   }
 
+  // What the owner sees is read: here and on RingCentral (a POST; the server tells it).
+  const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  async function markRead() {
+    if (!thread.dataset.readUrl || document.visibilityState !== "visible") return;
+    try {
+      const response = await fetch(thread.dataset.readUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { Accept: "application/json", "X-CSRFToken": csrf },
+      });
+      if (response.ok) {
+        thread.dataset.unread = "0";
+        thread.querySelectorAll(".bubble.unread").forEach((b) => b.classList.remove("unread"));
+      }
+    } catch (err) { /* read on the next visit */ }
+  }
+  if (Number(thread.dataset.unread || 0) > 0) markRead();
+  document.addEventListener("visibilitychange", () => {
+    if (Number(thread.dataset.unread || 0) > 0) markRead();
+  });
+
   document.addEventListener("crm:message", (event) => {
     const message = event.detail || {};
-    if (message.type === "sms") append(message.message);
+    if (message.type !== "sms") return;
+    append(message.message);
+    if (message.message && message.message.counterpart === thread.dataset.counterpart) {
+      thread.dataset.unread = String(Number(thread.dataset.unread || 0) + 1);
+      markRead();
+    }
   });
   document.addEventListener("crm:sent", (event) => append(event.detail));
   document.addEventListener("async-form:ok", (event) => append((event.detail || {}).sent));

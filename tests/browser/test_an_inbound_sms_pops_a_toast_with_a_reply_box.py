@@ -61,6 +61,10 @@ def test_the_open_thread_shows_a_new_sms_in_place(browser, rc_sandbox, live_app)
     _text_in(rc_sandbox, "Second question")
     page.locator("#thread .bubble-inbound", has_text="Second question").wait_for()
     assert page.locator(".toast-sms").count() == 0  # the thread shows it: no toast
+    # What the open thread showed is read on RingCentral too, the new one included.
+    rc_sandbox.wait_for(lambda: all(
+        r["readStatus"] == "Read" for r in _store(rc_sandbox) if r["direction"] == "Inbound"
+    ), timeout=10)
 
     page.get_by_label("Reply").fill("Answering both")
     page.get_by_role("button", name="Send").click()

@@ -25,6 +25,10 @@ def test_the_reply_reaches_the_sandbox_and_the_thread(client, rc, eager_tasks,
     assert page.status_code == 200
     html = page.content.decode()
     assert "Where is the technician?" in html and "Our technician is on the way." in html
+    assert 'data-unread="1"' in html
+    # The page tells the server it was shown (a POST: reading changes state).
+    read = client.post(f"/messages/{CUSTOMER}/read/", HTTP_ACCEPT="application/json")
+    assert read.json() == {"ok": True, "changed": 1}
     inbound = next(r for r in sandbox_store(rc, "102") if r["direction"] == "Inbound")
     assert inbound["readStatus"] == "Read"
     assert Message.objects.get(agent=agent, direction="inbound").read is True

@@ -39,6 +39,7 @@ UNSAFE = {
     "/contacts/company-lines/mark/": ["POST"],
     "/contacts/company-lines/unmark/": ["POST"],
     "/messages/<str:counterpart>/reply/": ["POST"],
+    "/messages/<str:counterpart>/read/": ["POST"],
     "/followups/<int:followup_id>/done/": ["POST"],
     "/voicemail/<int:message_id>/read/": ["POST"],
     "/followups/<int:followup_id>/assign/": ["POST"],

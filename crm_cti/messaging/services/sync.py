@@ -17,6 +17,7 @@ from django.utils import timezone
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.services import client_for_agent
 from crm_cti.messaging.models import Message, MessageSync
+from crm_cti.messaging.serializers import message_to_dict
 from crm_cti.messaging.services.followups import followup_for_voicemail
 from crm_cti.messaging.services.store import message_record_apply
 from crm_cti.ringcentral.errors import BadRequest, NotFound, RateLimited, RingCentralError
@@ -34,25 +35,6 @@ SYNC_RECORD_COUNT = 250
 SYNC_MAX_PAGES = 20
 
 
-def message_to_dict(message: Message) -> dict[str, Any]:
-    """What the browser gets pushed about a message (the toast, the thread, the inbox)."""
-    from django.urls import reverse
-
-    return {
-        "id": message.pk,
-        "type": message.type,
-        "direction": message.direction,
-        "counterpart": message.counterpart,
-        "name": message.contact.full_name if message.contact else message.counterpart_name,
-        "contact_url": message.contact.get_absolute_url() if message.contact else None,
-        "text": message.text,
-        "read": message.read,
-        "created_at": message.created_at_rc.isoformat(),
-        "thread_url": reverse("messaging:thread", args=[message.counterpart or "-"]),
-        "reply_url": reverse("messaging:reply", args=[message.counterpart or "-"]),
-    }
-
-
 def _applied(agent: Agent, message: Message, created: bool) -> None:
     """What a stored message sets off: a voicemail's follow-up and transcript, and the
     agent's browser told (after the commit: nobody is shown a row that rolls back)."""
@@ -61,9 +43,8 @@ def _applied(agent: Agent, message: Message, created: bool) -> None:
         if (message.transcription_status == "Completed" and not message.transcript
                 and message.transcript_attachment_id):
             voicemail_transcript_fetch(message=message)
-    if not created and not message.is_voicemail:
-        return
-    if message.direction != Message.Direction.INBOUND or message.deleted:
+    # Only what is new is announced (a voicemail's transcript arriving later is not).
+    if not created or message.direction != Message.Direction.INBOUND or message.deleted:
         return
     kind = "voicemail" if message.is_voicemail else "sms"
     payload = {"type": kind, "message": message_to_dict(message)}
@@ -199,9 +180,9 @@ def message_events_apply(*, event_ids: list[int]) -> int:
             new += records_apply(agent=agent, records=[parsed.record])
         elif parsed.changes:
             to_sync.add(agent.pk)
-    for agent_id in to_sync:
-        agent = next(a for a in agents.values() if a.pk == agent_id)
-        new += messages_sync(agent=agent)
+    by_pk = {a.pk: a for a in agents.values()}
+    for agent_id in sorted(to_sync):
+        new += messages_sync(agent=by_pk[agent_id])
     return new
 
 
