@@ -119,7 +119,6 @@ def thread(request: HttpRequest, counterpart: str) -> HttpResponse:
         "contact": contact,
         "can_reply": own,
         "sms_numbers": me.sms_numbers if me else [],
-        "templates": selectors.reply_templates(),
         "is_pager": is_extension_number(counterpart),
         "unread": sum(1 for m in items if not m.read and m.direction == "inbound"),
     })

@@ -56,10 +56,4 @@
   });
   document.addEventListener("crm:sent", (event) => append(event.detail));
   document.addEventListener("async-form:ok", (event) => append((event.detail || {}).sent));
-  document.addEventListener("change", (event) => {
-    const select = event.target.closest("[data-reply-template]");
-    if (!select || !select.value) return;
-    const box = select.form.querySelector('textarea[name="text"]');
-    if (box) box.value = select.value;
-  });
 })();

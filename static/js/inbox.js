@@ -69,6 +69,8 @@
       const text = el("textarea", { name: "text", rows: "2", maxlength: "1000", id: `toast-reply-${message.id}`, placeholder: "Reply…" });
       const status = el("div", { class: "form-error", role: "alert" });
       const send = el("button", { type: "submit", class: "btn btn-primary btn-small" }, "Send");
+      const source = document.getElementById("reply-template-source");
+      if (source && source.content.firstElementChild) form.append(source.content.firstElementChild.cloneNode(true));
       form.append(label, text, status, send);
       form.addEventListener("submit", async (event) => {
         event.preventDefault();
@@ -125,6 +127,15 @@
       if (fresh && current) current.replaceWith(fresh);
     } catch (err) { /* the next message or a reload shows it */ }
   }
+
+  // A reply template fills the SMS box of its form (thread, toast, card, contact page).
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest("[data-reply-template]");
+    if (!select || !select.value || !select.form) return;
+    const box = select.form.querySelector('textarea[name="text"]');
+    if (box) box.value = select.value;
+    select.value = "";
+  });
 
   document.addEventListener("crm:message", (event) => {
     const message = event.detail || {};

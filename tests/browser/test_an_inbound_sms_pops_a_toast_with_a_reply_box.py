@@ -72,3 +72,16 @@ def test_the_open_thread_shows_a_new_sms_in_place(browser, rc_sandbox, live_app)
     rc_sandbox.wait_for(lambda: any(
         r["direction"] == "Outbound" and r.get("subject") == "Answering both"
         for r in _store(rc_sandbox)), timeout=10)
+
+
+def test_a_reply_template_fills_the_reply_box(browser, rc_sandbox, live_app):
+    from crm_cti.messaging.models import ReplyTemplate
+
+    ReplyTemplate.objects.create(name="Ready", text="Your order is ready for pickup.")
+    page = browser.new_page()
+    sign_in(page, rc_sandbox, live_app, extension="102")
+    _text_in(rc_sandbox, "Any news?")
+    toast = page.locator(".toast-sms")
+    toast.wait_for()
+    toast.get_by_label("Template").select_option(label="Ready")
+    assert toast.get_by_label("Reply").input_value() == "Your order is ready for pickup."
