@@ -58,7 +58,9 @@
     const who = message.name || message.counterpart || "Unknown";
     const box = el("section", { class: `toast toast-${kind}`, "data-message-id": String(message.id), role: "status" });
     const head = el("div", { class: "toast-head" });
-    const title = el("a", { href: message.thread_url, class: "toast-who" }, kind === "voicemail" ? `Voicemail from ${who}` : `SMS from ${who}`);
+    const heading = kind === "voicemail" ? `Voicemail from ${who}`
+      : (message.type === "Pager" ? `Pager message from ${who}` : `SMS from ${who}`);
+    const title = el("a", { href: message.thread_url, class: "toast-who" }, heading);
     const close = el("button", { type: "button", class: "btn btn-link toast-close", "aria-label": "Dismiss" }, "×");
     close.addEventListener("click", () => box.remove());
     head.append(title, close);
@@ -102,8 +104,8 @@
     }
     toastStack().prepend(box);
     if (!inFront()) {
-      startFlash(kind === "voicemail" ? `✉ Voicemail from ${who}` : `✉ ${who}: ${message.text || ""}`.slice(0, 60));
-      notify(kind === "voicemail" ? `Voicemail from ${who}` : `SMS from ${who}`, message.text || "", `message-${message.id}`);
+      startFlash(kind === "voicemail" ? `✉ ${heading}` : `✉ ${who}: ${message.text || ""}`.slice(0, 60));
+      notify(heading, message.text || "", `message-${message.id}`);
     }
   }
 

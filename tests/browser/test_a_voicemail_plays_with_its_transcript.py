@@ -2,6 +2,7 @@
 inbox shows the transcript once RingCentral finished it, the player streams and seeks
 through our proxy, and the nav counts the follow-up it opened."""
 
+from crm_cti.messaging.models import FollowUp
 from tests.browser.conftest import sign_in
 from tests.support.people import contact_make
 
@@ -26,6 +27,11 @@ def test_a_voicemail_plays_and_shows_its_transcript(browser, rc_sandbox, live_ap
         page.goto("/voicemail/")
         return TRANSCRIPT in page.inner_text("#main")
     rc_sandbox.wait_for(transcript_shown, timeout=40)
+    # One follow-up for the missed call and the voicemail left on it.
+    rc_sandbox.wait_for(lambda: FollowUp.objects.filter(call__isnull=False,
+                                                        voicemail__isnull=False).exists(),
+                        timeout=20)
+    assert FollowUp.objects.count() == 1
     item = page.locator(".voicemail").first
     assert "Phillip Marco" in item.inner_text()
     assert item.locator(".dial").count() >= 1  # one click to call back
