@@ -58,8 +58,11 @@ def _errors(errors: dict[str, list[str]], status: int = 200) -> JsonResponse:
 
 def _watched_agent_id(request: HttpRequest) -> int | None:
     """The agent whose messages the page shows (None: every agent, an admin's ``all``)."""
+    requested = request.GET.get("agent", "")
+    if not requested and agent_for(request.user) is None and is_admin(request.user):
+        return None  # a local admin without an extension: every agent's, as ?agent=all
     try:
-        return watch_target(user=request.user, requested=request.GET.get("agent", "")).agent_id
+        return watch_target(user=request.user, requested=requested).agent_id
     except WatchRefused as exc:
         raise Http404("Nothing to show here.") from exc
 

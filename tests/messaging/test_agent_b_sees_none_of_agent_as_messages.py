@@ -86,3 +86,15 @@ def test_a_contact_created_later_shows_the_earlier_messages(a_and_b):
         from_number="+14155550123", counterpart="+14155550123", text="before you knew me",
         created_at_rc="2026-11-29T10:00Z")
     assert "before you knew me" in owner.get(f"/contacts/{later.pk}/").content.decode()
+
+
+def test_a_local_admin_without_an_extension_sees_every_agents(a_and_b, django_user_model):
+    boss = django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    browser = Client()
+    browser.force_login(boss)
+    assert SECRET in browser.get("/voicemail/").content.decode()
+    assert SECRET in browser.get("/messages/").content.decode()
+    plain = django_user_model.objects.create_user("nobody", "nobody@example.com", "pw")
+    browser.force_login(plain)
+    assert browser.get("/messages/").status_code == 404
+    assert SECRET not in browser.get("/followups/").content.decode()
