@@ -20,6 +20,8 @@ from crm_cti.telephony.push import push_agent
 logger = logging.getLogger(__name__)
 
 NOTE_MAX_CHARS = 2000
+# A voicemail is left on a call that started this shortly before it was stored.
+VOICEMAIL_CALL_WINDOW = timedelta(minutes=10)
 # A call imported from long ago is history, not work: no follow-up for it.
 FOLLOWUP_MAX_AGE = timedelta(days=7)
 
@@ -42,6 +44,14 @@ def _is_queue_call(call: Call) -> bool:
     return bool(own) and call.to_e164 not in own
 
 
+def _agent_lock(agent_id: int | None) -> None:
+    """Follow-ups of one agent are opened one at a time (the agent's row locked until the
+    transaction ends): a missed call and the voicemail left on it, applied at the same
+    moment by two workers, must find each other's follow-up rather than open two."""
+    if agent_id is not None:
+        list(Agent.objects.select_for_update().filter(pk=agent_id).values_list("pk"))
+
+
 def _open_count_push(agent_id: int | None) -> None:
     if agent_id is None:
         return
@@ -62,11 +72,13 @@ def followup_for_missed_call(*, call: Call) -> FollowUp | None:
     started = call.started_at or call.ended_at or timezone.now()
     if started < timezone.now() - FOLLOWUP_MAX_AGE:
         return None
+    _agent_lock(call.agent_id)
     if FollowUp.objects.filter(call=call).exists():
         return None
     number = call.from_e164 or call.from_number
     # The voicemail left on it may have been stored first (the call was still in its grace):
-    # one follow-up for both.
+    # one follow-up for both. (The voicemail's own link to the call is messaging's to write,
+    # under the message's lock: never from here, inside the tracker's transaction.)
     left = FollowUp.objects.filter(
         call__isnull=True, voicemail__isnull=False, number=number, agent=call.agent,
         closed_at__isnull=True, voicemail__created_at_rc__gte=started,
@@ -74,7 +86,6 @@ def followup_for_missed_call(*, call: Call) -> FollowUp | None:
     if left is not None:
         left.call = call
         left.save(update_fields=["call", "updated_at"])
-        Message.objects.filter(pk=left.voicemail_id, call__isnull=True).update(call=call)
         return left
     queue = _is_queue_call(call)
     if queue and FollowUp.objects.filter(call__session_id=call.session_id).exists():
@@ -94,9 +105,23 @@ def followup_for_missed_call(*, call: Call) -> FollowUp | None:
 
 def followup_for_voicemail(*, message: Message) -> FollowUp:
     """A voicemail joins its missed call's follow-up, or opens one of its own."""
-    existing = None
+    _agent_lock(message.agent_id)
+    existing = FollowUp.objects.filter(voicemail=message).first()
+    if existing is not None:
+        return existing
     if message.call_id is not None:
         existing = FollowUp.objects.filter(call_id=message.call_id).first()
+    else:
+        # The missed call's follow-up, opened since the voicemail was matched to no call.
+        existing = FollowUp.objects.filter(
+            call__isnull=False, voicemail__isnull=True, number=message.counterpart,
+            agent=message.agent, closed_at__isnull=True,
+            call__started_at__gte=message.created_at_rc - VOICEMAIL_CALL_WINDOW,
+            call__started_at__lte=message.created_at_rc,
+        ).select_related("call").first()
+        if existing is not None:
+            Message.objects.filter(pk=message.pk).update(call=existing.call)
+            message.call = existing.call
     if existing is not None:
         if existing.voicemail_id is None:
             existing.voicemail = message

@@ -4,7 +4,6 @@ platform's id, matched to the contact by number like calls are (crm.matching).""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,14 +12,13 @@ from django.utils import timezone
 from crm_cti.accounts.models import Agent
 from crm_cti.crm.matching import party_match
 from crm_cti.messaging.models import Message
+from crm_cti.messaging.services.followups import VOICEMAIL_CALL_WINDOW
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.notifications import parse_time
 
 TYPES = {"SMS": Message.Type.SMS, "Pager": Message.Type.PAGER,
          "VoiceMail": Message.Type.VOICEMAIL}
 DIRECTIONS = {"Inbound": Message.Direction.INBOUND, "Outbound": Message.Direction.OUTBOUND}
-# A voicemail is left on a call that went unanswered this shortly before it was stored.
-VOICEMAIL_CALL_WINDOW = timedelta(minutes=10)
 TEXT_MAX_CHARS = 10_000
 
 

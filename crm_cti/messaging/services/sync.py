@@ -33,18 +33,20 @@ logger = logging.getLogger(__name__)
 # more changes than that is read on by the next sync, from the token saved meanwhile).
 SYNC_RECORD_COUNT = 250
 SYNC_MAX_PAGES = 20
+# A message stored this long after it was sent is history, not news: no toast.
+ANNOUNCE_WITHIN = timedelta(minutes=15)
 
 
-def _applied(agent: Agent, message: Message, created: bool) -> None:
-    """What a stored message sets off: a voicemail's follow-up and transcript, and the
-    agent's browser told (after the commit: nobody is shown a row that rolls back)."""
+def _applied(agent: Agent, message: Message, created: bool, *, announce: bool) -> None:
+    """What a stored message sets off: a voicemail's follow-up, and the agent's browser told
+    of a new inbound message (after the commit: nobody is shown a row that rolls back)."""
     if message.is_voicemail and message.direction == Message.Direction.INBOUND:
         followup_for_voicemail(message=message)
-        if (message.transcription_status == "Completed" and not message.transcript
-                and message.transcript_attachment_id):
-            voicemail_transcript_fetch(message=message)
-    # Only what is new is announced (a voicemail's transcript arriving later is not).
-    if not created or message.direction != Message.Direction.INBOUND or message.deleted:
+    # Only what just arrived is announced: not a voicemail's transcript coming later, not
+    # the history an import brings in.
+    recent = message.created_at_rc >= timezone.now() - ANNOUNCE_WITHIN
+    if (not (created and announce and recent) or message.deleted
+            or message.direction != Message.Direction.INBOUND):
         return
     kind = "voicemail" if message.is_voicemail else "sms"
     payload = {"type": kind, "message": message_to_dict(message)}
@@ -58,15 +60,23 @@ def _applied(agent: Agent, message: Message, created: bool) -> None:
     transaction.on_commit(push)
 
 
-def records_apply(*, agent: Agent, records: list[dict[str, Any]]) -> int:
-    """Store each record (idempotent by id); returns how many were new."""
+def records_apply(*, agent: Agent, records: list[dict[str, Any]], announce: bool = True) -> int:
+    """Store each record (idempotent by id); returns how many were new. Transcripts that
+    RingCentral completed are read afterwards, outside any transaction."""
     new = 0
+    transcripts: list[Message] = []
     for record in records:
         with transaction.atomic():
             message, created = message_record_apply(agent=agent, record=record)
-            if message is not None:
-                _applied(agent, message, created)
-                new += int(created)
+            if message is None:
+                continue
+            _applied(agent, message, created, announce=announce)
+            new += int(created)
+        if (message.is_voicemail and message.transcription_status == "Completed"
+                and not message.transcript and message.transcript_attachment_id):
+            transcripts.append(message)
+    for message in transcripts:
+        voicemail_transcript_fetch(message=message)
     return new
 
 
@@ -143,7 +153,7 @@ def _full(*, agent: Agent, client: Any, sync: MessageSync) -> int:
     since = timezone.now() - timedelta(days=settings.MESSAGE_IMPORT_DAYS)
     data = client.sync_messages(date_from=since, record_count=SYNC_RECORD_COUNT)
     records = _records(data)
-    new = records_apply(agent=agent, records=records)
+    new = records_apply(agent=agent, records=records, announce=False)
     _token_save(sync, data)
     older = bool((data.get("syncInfo") or {}).get("olderRecordsExist"))
     if not older or len(records) < SYNC_RECORD_COUNT:
@@ -152,7 +162,7 @@ def _full(*, agent: Agent, client: Any, sync: MessageSync) -> int:
     for page in range(1, SYNC_MAX_PAGES + 1):
         listed = client.list_messages(date_from=since, date_to=oldest or None, page=page,
                                       per_page=SYNC_RECORD_COUNT)
-        new += records_apply(agent=agent, records=_records(listed))
+        new += records_apply(agent=agent, records=_records(listed), announce=False)
         if not (listed.get("navigation") or {}).get("nextPage"):
             break
     return new
