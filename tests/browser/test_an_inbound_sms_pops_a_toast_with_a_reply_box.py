@@ -20,7 +20,7 @@ def _store(sandbox) -> list[dict]:
 
 
 def test_an_inbound_sms_pops_a_toast_and_the_reply_reaches_ringcentral(
-        browser, rc_sandbox, live_app):
+        browser, rc_sandbox, live_app, artifacts):
     contact_make("Phillip", "Marco", CUSTOMER, company="Marco Imports")
     page = browser.new_page()
     page.add_init_script(BACKGROUND_TAB + "window.__permission = 'granted';")
@@ -36,6 +36,7 @@ def test_an_inbound_sms_pops_a_toast_and_the_reply_reaches_ringcentral(
         {"title": "SMS from Phillip Marco", "body": "Is my order ready?"}]
 
     toast.get_by_label("Reply").fill("Yes, ready for pickup.")
+    toast.screenshot(path=str(artifacts / "toast-inbound-sms.png"))
     toast.get_by_role("button", name="Send").click()
     toast.get_by_text("Reply sent.").wait_for()
     rc_sandbox.wait_for(lambda: any(
