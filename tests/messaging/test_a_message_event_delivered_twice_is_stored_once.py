@@ -71,3 +71,13 @@ def test_a_malformed_message_event_is_refused_with_400(client, rc, settings_mess
     response = webhook_post(Client(), sub, event)
     assert response.status_code == 400
     assert not TelephonyEvent.objects.filter(uuid=event["uuid"]).exists()
+
+
+def test_a_message_event_about_another_extension_is_refused(client, rc, settings_messaging):
+    agent = signed_in(client)
+    sub = subscription_for(agent)
+    event = change_event(agent)
+    event["event"] = event["event"].replace(agent.rc_extension_id, "400000103")
+    response = webhook_post(Client(), sub, event)
+    assert response.status_code >= 400
+    assert not TelephonyEvent.objects.filter(uuid=event["uuid"]).exists()
