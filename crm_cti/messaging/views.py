@@ -17,6 +17,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from crm_cti.accounts.access import WatchRefused, agent_for, is_admin, watch_target
@@ -232,6 +233,7 @@ def followups(request: HttpRequest) -> HttpResponse:
     return render(request, "messaging/followups.html", {
         "page": page,
         "show": show,
+        "now": timezone.now(),
         "agents": _agent_choices(request),
         "admin": is_admin(request.user),
     })

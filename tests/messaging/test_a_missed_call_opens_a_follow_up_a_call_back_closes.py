@@ -91,6 +91,9 @@ def test_marking_done_needs_a_note_and_the_nav_counts_what_is_open(webhook, clie
     client.force_login(agent.user)
     page = client.get("/followups/").content.decode()
     assert 'id="followups-open" data-count="1"' in page
+    assert "overdue" not in page
+    FollowUp.objects.filter(pk=followup.pk).update(due_at=followup.created_at)
+    assert "overdue" in client.get("/followups/").content.decode()
 
     refused = client.post(f"/followups/{followup.pk}/done/", {"note": "  "},
                           HTTP_ACCEPT="application/json")
