@@ -118,3 +118,26 @@ def test_the_history_shows_what_became_of_the_missed_call(webhook, client):
     assert "Follow-up open" in client.get("/calls/").content.decode()
     webhook.replay(_callback_events(missed))
     assert "Follow-up: called back" in client.get("/calls/").content.decode()
+
+
+def test_a_voicemail_and_its_call_opened_at_once_end_as_one_follow_up(webhook):
+    """Two workers applying the call and its voicemail at the same moment each open one;
+    the pairing after their commits leaves one, with both."""
+    from crm_cti.messaging.models import Message
+    from crm_cti.messaging.services.followups import followups_pair
+
+    agent = agent_create(extension="102")
+    webhook.replay(fixture_events("missed_inbound_final"))
+    call = Call.objects.get(session_id="880000000603")
+    vm = Message.objects.create(agent=agent, rc_id="vm-1", type="VoiceMail",
+                                direction="inbound", counterpart=CALLER,
+                                created_at_rc=call.ended_at)
+    FollowUp.objects.create(agent=agent, reason=FollowUp.Reason.VOICEMAIL, number=CALLER,
+                            voicemail=vm, due_at=call.ended_at)
+    assert FollowUp.objects.count() == 2
+
+    assert followups_pair(agent_id=agent.pk, number=CALLER) == 1
+    only = FollowUp.objects.get()
+    assert (only.call, only.voicemail, only.reason) == (call, vm, FollowUp.Reason.VOICEMAIL)
+    vm.refresh_from_db()
+    assert vm.call == call

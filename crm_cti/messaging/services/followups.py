@@ -100,6 +100,7 @@ def followup_for_missed_call(*, call: Call) -> FollowUp | None:
         due_at=_due(call.ended_at or started),
     )
     transaction.on_commit(lambda: _open_count_push(followup.agent_id))
+    _pair_later(followup.agent_id, number)
     return followup
 
 
@@ -141,7 +142,54 @@ def followup_for_voicemail(*, message: Message) -> FollowUp:
     )
     if created:
         transaction.on_commit(lambda: _open_count_push(followup.agent_id))
+        _pair_later(followup.agent_id, followup.number)
     return followup
+
+
+def _pair_later(agent_id: int | None, number: str) -> None:
+    """After the commit, pair what two transactions opened at the same moment (each saw no
+    follow-up of the other: SQLite has no row locks to order them)."""
+    if agent_id is None or not number:
+        return
+
+    def pair() -> None:
+        # After someone else's commit (the tracker's): never let this fail their work.
+        try:
+            followups_pair(agent_id=agent_id, number=number)
+        except Exception:
+            logger.exception("follow-ups of agent %s for %s not paired", agent_id, number)
+
+    transaction.on_commit(pair)
+
+
+def followups_pair(*, agent_id: int, number: str) -> int:
+    """Merge each open voicemail-only follow-up of the agent and number into the open
+    follow-up of the missed call it was left on; returns how many were merged."""
+    merged = 0
+    with transaction.atomic():
+        _agent_lock(agent_id)
+        open_ones = FollowUp.objects.filter(agent_id=agent_id, number=number,
+                                            closed_at__isnull=True)
+        lone_voicemails = list(open_ones.filter(call__isnull=True, voicemail__isnull=False)
+                               .select_related("voicemail"))
+        for lone in lone_voicemails:
+            vm = lone.voicemail
+            host = (open_ones.filter(
+                voicemail__isnull=True, call__isnull=False,
+                call__started_at__gte=vm.created_at_rc - VOICEMAIL_CALL_WINDOW,
+                call__started_at__lte=vm.created_at_rc,
+            ).select_related("call").order_by("-call__started_at").first())
+            if host is None:
+                continue
+            lone.delete()
+            host.voicemail = vm
+            host.reason = FollowUp.Reason.VOICEMAIL
+            host.save(update_fields=["voicemail", "reason", "updated_at"])
+            Message.objects.filter(pk=vm.pk, call__isnull=True).update(call=host.call)
+            merged += 1
+    if merged:
+        _open_count_push(agent_id)
+    return merged
 
 
 def followups_close_by_call(*, call: Call) -> int:
