@@ -49,11 +49,6 @@ class MessageEvent:
     changes: tuple[MessageChange, ...] = field(default_factory=tuple)
 
 
-def message_path_extension(path: Any) -> str | None:
-    match = MESSAGE_PATH.match(path) if isinstance(path, str) else None
-    return match.group(1) if match is not None else None
-
-
 def _count(value: Any, what: str) -> int:
     if value is None:
         return 0
