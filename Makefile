@@ -26,6 +26,7 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_messages
 	$(PY) manage.py demo --port $(APP_PORT) --sandbox-port $(SANDBOX_PORT)
 
 ## make test: install what the tests need and run them all. In distributed mode (DATABASE_URL

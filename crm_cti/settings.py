@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "crm_cti.accounts",
     "crm_cti.crm",
     "crm_cti.telephony",
+    "crm_cti.messaging",
     "crm_cti.dashboard",
     "crm_cti.ops",
     "crm_cti.reports",
@@ -95,6 +96,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # Every page gets `agent` and `needs_signin` (the "sign in again" banner).
                 "crm_cti.accounts.context_processors.agent",
+                # The nav's count of open follow-ups.
+                "crm_cti.messaging.context_processors.followups",
             ],
         },
     },
@@ -237,6 +240,8 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=4)
 SUBSCRIPTION_CHECK_INTERVAL_SECONDS = env.int("SUBSCRIPTION_CHECK_INTERVAL_SECONDS", default=3600)
 # Reconciliation from active calls (RECONCILE_GRACE_SECONDS below says what it ends).
 RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=180)
+# Incremental message sync per signed-in agent (repairs a lost message event).
+MESSAGE_SYNC_INTERVAL_SECONDS = env.int("MESSAGE_SYNC_INTERVAL_SECONDS", default=300)
 # How often beat re-enqueues events stored but never processed (broker down, worker killed);
 # RingOuts whose polling lived only in a lost broker are picked up at the same pace.
 EVENT_SWEEP_INTERVAL_SECONDS = env.float("EVENT_SWEEP_INTERVAL_SECONDS", default=30.0)
@@ -258,6 +263,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "telephony-ringouts-sweep": {
         "task": "telephony.ringouts_sweep",
         "schedule": EVENT_SWEEP_INTERVAL_SECONDS,
+    },
+    # An incremental message sync per agent repairs a lost message event (crm_cti/messaging).
+    "messaging-sync": {
+        "task": "messaging.messages_sync_all",
+        "schedule": float(MESSAGE_SYNC_INTERVAL_SECONDS),
     },
     # Contact imports that lost their task (CONTACT_IMPORT_SWEEP_AFTER_SECONDS below).
     "crm-contact-imports-sweep": {"task": "crm.contact_imports_sweep", "schedule": 60.0},
@@ -320,6 +330,12 @@ EVENT_SWEEP_AFTER_SECONDS = env.int("EVENT_SWEEP_AFTER_SECONDS", default=30)
 EVENT_MAX_ATTEMPTS = max(env.int("EVENT_MAX_ATTEMPTS", default=5), 1)
 # Raw webhook events are kept this long after they were applied (debugging, audits).
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=7)
+
+# --- messaging
+
+# crm_cti/messaging: the messages imported at sign-in, and when a follow-up is due.
+MESSAGE_IMPORT_DAYS = env.int("MESSAGE_IMPORT_DAYS", default=7)
+FOLLOWUP_DUE_MINUTES = env.int("FOLLOWUP_DUE_MINUTES", default=60)
 
 # --- agent pages
 

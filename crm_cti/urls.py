@@ -14,6 +14,8 @@ urlpatterns = [
     path("reports/", include("crm_cti.reports.urls")),
     path("webhooks/", include("crm_cti.telephony.urls")),
     path("api/", include("crm_cti.dashboard.api_urls")),
+    # /messages/, /voicemail/, /followups/.
+    path("", include("crm_cti.messaging.urls")),
     # The dashboard owns "/" and "/calls/...": mounted last so it shadows nothing.
     path("", include("crm_cti.dashboard.urls")),
 ]

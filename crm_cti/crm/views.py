@@ -29,6 +29,7 @@ from crm_cti.crm.services import (
     contact_update,
 )
 from crm_cti.dashboard.selectors import calls_visible_to
+from crm_cti.messaging.selectors import timeline
 
 CONTACTS_PER_PAGE = 50
 TIMELINE_LIMIT = 100
@@ -68,6 +69,7 @@ def contact_detail(request: HttpRequest, contact_id: int) -> HttpResponse:
         {
             "contact": contact,
             "calls": calls,
+            "timeline": timeline(calls=calls, user=request.user, contact=contact),
             "sms_numbers": agent.sms_numbers if agent else [],
             "phones": list(contact.phones.all()),
             "changes": contact_changes(contact=contact, limit=CHANGES_LIMIT),

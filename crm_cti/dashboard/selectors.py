@@ -62,7 +62,8 @@ def call_history(*, calls: QuerySet[Call], filters: dict[str, Any]) -> QuerySet[
     ``result``: answered = was connected; missed / voicemail = the tracker's final state or
     the call log's result.
     """
-    qs = calls.select_related("contact", "agent", "disposition")
+    # followup: the history shows what became of a missed call (crm_cti/messaging).
+    qs = calls.select_related("contact", "agent", "disposition", "followup")
     if filters.get("date_from"):
         qs = qs.filter(started_at__gte=day_start(filters["date_from"]))
     if filters.get("date_to"):

@@ -21,7 +21,9 @@ from django.db import transaction
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.services import client_for_agent
 from crm_cti.crm.phones import InvalidPhoneNumber, is_extension_number, normalize_e164
+from crm_cti.messaging.services.conversations import message_sent_record
 from crm_cti.ringcentral.client import RecordingContent
+from crm_cti.ringcentral.recording import range_header
 from crm_cti.telephony import dispatch
 from crm_cti.telephony.models import Call
 
@@ -43,9 +45,6 @@ CSV_CHUNK_CHARS = 64 * 1024
 # expires after this long, and a stream still flowing renews its slot more often than that.
 RECORDING_SLOT_SECONDS = 120
 RECORDING_SLOT_REFRESH_SECONDS = 30
-# The Range values a player sends (one range; "bytes=1000-", "bytes=0-99", "bytes=-500"):
-# anything else is not passed on to RingCentral, and the whole recording is served.
-_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
 
 
 @transaction.atomic
@@ -156,24 +155,27 @@ def sms_send(*, agent: Agent, from_number: str, to_number: str, text: str) -> di
     """Send an SMS as ``agent`` from one of their SMS numbers; RingCentral's message record.
 
     Raises a ``RingCentralError`` when RingCentral refuses (never retried: a write)."""
-    return client_for_agent(agent).send_sms(
+    record = client_for_agent(agent).send_sms(
         from_number=from_number, to_numbers=[to_number], text=text
     )
+    message_sent_record(agent=agent, record=record)
+    return record
 
 
 def pager_send(*, agent: Agent, to_extension_numbers: list[str], text: str) -> dict[str, Any]:
     """Send a company pager message from ``agent``'s extension; RingCentral's record."""
-    return client_for_agent(agent).send_pager(
+    record = client_for_agent(agent).send_pager(
         from_extension_number=agent.extension_number,
         to_extension_numbers=to_extension_numbers,
         text=text,
     )
+    message_sent_record(agent=agent, record=record)
+    return record
 
 
 def recording_open(*, agent: Agent, content_uri: str, byte_range: str = "") -> RecordingContent:
     """Open a recording's audio with ``agent``'s credential, for streaming; the caller closes
     it. ``byte_range`` is the player's ``Range`` header, passed on when well-formed."""
-    byte_range = byte_range.replace(" ", "")
     return client_for_agent(agent).stream_recording_content(
-        content_uri, byte_range=byte_range if _RANGE.match(byte_range) else None
+        content_uri, byte_range=range_header(byte_range)
     )

@@ -8,15 +8,14 @@ through ``selectors``, writes and every RingCentral request (SMS, pager, recordi
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import (
     Http404,
     HttpRequest,
@@ -42,6 +41,7 @@ from crm_cti.accounts.refusals import refusal_for
 from crm_cti.crm.models import Contact, Disposition
 from crm_cti.crm.phones import InvalidPhoneNumber
 from crm_cti.crm.services import ContactValidationError
+from crm_cti.dashboard.audio import audio_response
 from crm_cti.dashboard.forms import (
     CallNotesForm,
     HistoryFilterForm,
@@ -59,19 +59,16 @@ from crm_cti.dashboard.selectors import (
     calls_visible_to,
 )
 from crm_cti.dashboard.services import (
-    RECORDING_SLOT_REFRESH_SECONDS,
     agent_set_ringout_from,
     calllog_refresh_request,
     calls_csv_chunks,
     pager_send,
     recording_open,
-    recording_stream_slot_keep,
-    recording_stream_slot_release,
-    recording_stream_slot_take,
     sms_send,
 )
 from crm_cti.dashboard.streaming import streamed_body
-from crm_cti.ringcentral.errors import NotFound, RingCentralError
+from crm_cti.messaging.selectors import timeline
+from crm_cti.ringcentral.errors import RingCentralError
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.serializers import call_to_dict
 from crm_cti.telephony.services.calls import (
@@ -86,6 +83,8 @@ logger = logging.getLogger(__name__)
 
 HISTORY_PER_PAGE = 50
 RECENT_CALLS = 15
+# Calls with the same caller on a call's page, beside their messages.
+TIMELINE_CALLS = 50
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -114,15 +113,6 @@ def _error_json(
         {"ok": False, "errors": {k: [{"message": m} for m in v] for k, v in errors.items()}},
         status=status,
     )
-
-
-def _refusal_text(exc: RingCentralError) -> HttpResponse:
-    """A RingCentral refusal as a plain-text answer (the recording player shows no page)."""
-    refusal = refusal_for(exc)
-    response = HttpResponse(refusal.message, status=refusal.status, content_type="text/plain")
-    if refusal.retry_after is not None:
-        response["Retry-After"] = str(refusal.retry_after)
-    return response
 
 
 # ---------------------------------------------------------------------------- dashboard
@@ -281,8 +271,23 @@ def call_detail(request: HttpRequest, call_id: int) -> HttpResponse:
     return render(
         request,
         "dashboard/call_detail.html",
-        {"call": call, "legs": call_legs(call), "form": form, "call_json": call_to_dict(call)},
+        {"call": call, "legs": call_legs(call), "form": form, "call_json": call_to_dict(call),
+         "timeline": _call_timeline(request, call)},
     )
+
+
+def _call_timeline(request: HttpRequest, call: Call) -> list[Any]:
+    """The caller's calls, messages, voicemails and follow-ups (by contact, else number)."""
+    number = call.from_e164 if call.direction == Call.Direction.INBOUND else call.to_e164
+    calls = calls_visible_to(request.user).select_related("agent", "disposition")
+    if call.contact_id is not None:
+        calls = calls.filter(contact_id=call.contact_id)
+    elif number:
+        calls = calls.filter(Q(from_e164=number) | Q(to_e164=number))
+    else:
+        return []
+    return timeline(calls=calls.order_by("-started_at", "-id")[:TIMELINE_CALLS],
+                    user=request.user, contact=call.contact, number=number)
 
 
 @login_required
@@ -431,16 +436,6 @@ def team_settings_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _recording_chunks(stream: Any, slot: str) -> Iterator[bytes]:
-    """The audio, chunk by chunk, renewing the user's stream slot while it flows."""
-    kept = time.monotonic()
-    for chunk in stream:
-        if time.monotonic() - kept > RECORDING_SLOT_REFRESH_SECONDS:
-            recording_stream_slot_keep(slot=slot)
-            kept = time.monotonic()
-        yield chunk
-
-
 @login_required
 @require_GET
 def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
@@ -459,51 +454,13 @@ def call_recording(request: HttpRequest, call_id: int) -> HttpResponseBase:
     owner = agent_for(request.user) or call.agent
     if owner is None:
         raise Http404("No RingCentral credential can fetch this recording.")
-    byte_range = request.headers.get("Range", "")
-    slot = recording_stream_slot_take(user_id=request.user.pk)
-    if slot is None:
-        response = HttpResponse(
-            f"You are already playing {settings.RECORDING_MAX_STREAMS_PER_USER} recordings: "
-            "stop one and try again.",
-            status=429,
-            content_type="text/plain",
-        )
-        response["Retry-After"] = "5"
-        return response
-    try:
-        stream = recording_open(agent=owner, content_uri=content_uri, byte_range=byte_range)
-    except NotFound as exc:
-        recording_stream_slot_release(slot=slot)
-        raise Http404("The recording is no longer available.") from exc
-    except RingCentralError as exc:
-        recording_stream_slot_release(slot=slot)
-        if getattr(exc, "status", None) == 416:
-            return HttpResponse("That part of the recording does not exist.", status=416,
-                                content_type="text/plain")
-        logger.warning("recording %s of call %s: %s", content_uri, call.pk, exc)
-        return _refusal_text(exc)
-
-    def release() -> None:
-        recording_stream_slot_release(slot=slot)
-        stream.close()
-
-    body = streamed_body(
-        request, _recording_chunks(stream, slot), thread_sensitive=False, on_close=release
+    return audio_response(
+        request,
+        open_audio=lambda byte_range: recording_open(
+            agent=owner, content_uri=content_uri, byte_range=byte_range),
+        filename=f"call-{call.pk}-recording",
+        what="recording",
     )
-    response = StreamingHttpResponse(
-        body,
-        status=getattr(stream, "status", 200),
-        content_type=getattr(stream, "content_type", None) or "audio/mpeg",
-    )
-    length = getattr(stream, "content_length", None)
-    if length:
-        response["Content-Length"] = str(length)
-    if getattr(stream, "content_range", None):
-        response["Content-Range"] = stream.content_range
-    response["Accept-Ranges"] = getattr(stream, "accept_ranges", None) or "none"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Disposition"] = f'inline; filename="call-{call.pk}-recording"'
-    return response
 
 
 # ---------------------------------------------------------------------------- messaging

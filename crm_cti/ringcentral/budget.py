@@ -169,6 +169,23 @@ OPERATION_GROUPS: tuple[tuple[str, str, Group], ...] = (
         "/restapi/v1.0/account/{accountId}/telephony/sessions/{telephonySessionId}/parties/{partyId}/recordings/{recordingId}",
         "Light",
     ),
+    ("GET", "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store", "Light"),
+    (
+        "GET",
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store/{messageId}",
+        "Light",
+    ),
+    (
+        "PUT",
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store/{messageId}",
+        "Medium",
+    ),
+    (
+        "GET",
+        "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-store/{messageId}/content/{attachmentId}",
+        "Medium",
+    ),
+    ("GET", "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-sync", "Light"),
     ("GET", "/restapi/v1.0/subscription", "Light"),
     ("POST", "/restapi/v1.0/subscription", "Medium"),
     ("GET", "/restapi/v1.0/subscription/{subscriptionId}", "Light"),

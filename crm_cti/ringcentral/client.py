@@ -39,6 +39,7 @@ from crm_cti.ringcentral.errors import (
     ServerError,
 )
 from crm_cti.ringcentral.http import error_from_response
+from crm_cti.ringcentral.messagestore import MessageStoreMethods
 
 # What a client is made with and what it streams, in their own module (names kept here).
 from crm_cti.ringcentral.recording import (  # noqa: F401
@@ -75,7 +76,7 @@ def _listify(value: str | list[str] | tuple[str, ...] | None) -> list[str] | Non
     return [value] if isinstance(value, str) else list(value)
 
 
-class RingCentralClient:
+class RingCentralClient(MessageStoreMethods):
     """The only way the product talks to RingCentral (see the module docstring)."""
 
     def __init__(

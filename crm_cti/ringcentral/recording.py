@@ -3,6 +3,7 @@ accounts domain's refreshing source) and what it streams back (``RecordingConten
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -86,3 +87,14 @@ class RecordingContent:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# The Range values a player sends (one range; "bytes=1000-", "bytes=0-99", "bytes=-500"):
+# anything else is not passed on to RingCentral, and the whole file is served.
+_RANGE = re.compile(r"^bytes=(\d+-\d*|-\d+)$")
+
+
+def range_header(value: str | None) -> str | None:
+    """A player's ``Range`` header as it may be passed on, or None."""
+    value = (value or "").replace(" ", "")
+    return value if _RANGE.match(value) else None

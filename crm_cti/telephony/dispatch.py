@@ -28,6 +28,9 @@ CALL_LOG_FETCH = "telephony.call_log_fetch"
 CALLLOG_IMPORT = "telephony.calllog_import"
 RINGOUT_POLL = "telephony.ringout_poll"
 SUBSCRIPTION_ENSURE = "telephony.subscription_ensure"
+# Messaging's tasks (crm_cti/messaging/tasks.py), started by telephony by name only.
+MESSAGE_EVENTS_APPLY = "messaging.message_events_apply"
+MESSAGES_IMPORT = "messaging.messages_import"
 
 
 def tasks_are_eager() -> bool:

@@ -120,6 +120,12 @@ def push_calls(call_ids: list[int]) -> None:
         push_call(call)
 
 
+def push_agent(*, agent_id: int, message: dict[str, Any]) -> None:
+    """Send any ``{"type": ...}`` message to one agent's group (messaging's "sms",
+    "voicemail", "followups"). Raises what the channel layer raises."""
+    _send([agent_group_name(agent_id)], message)
+
+
 def push_ringout(*, agent_id: int, ringout: dict[str, Any]) -> None:
     """Send ``{"type": "ringout", "ringout": {...}}`` to the agent's group."""
     _send([agent_group_name(agent_id)], {"type": "ringout", "ringout": ringout})

@@ -71,6 +71,7 @@ from crm_cti.telephony.notifications import (
     ParsedEvent,
     event_parse,
 )
+from crm_cti.telephony.notifications.messages import KIND as MESSAGE_KIND
 from crm_cti.telephony.serializers import call_to_dict
 
 logger = logging.getLogger(__name__)
@@ -273,6 +274,9 @@ class ApplyResult:
     messages: list[dict[str, Any]] = field(default_factory=list)
     # Calls a NoCall left ringing with a new missed_due_at: check them when it has passed.
     missed_pending_call_ids: list[int] = field(default_factory=list)
+    # Message-store notifications: no call to apply them to; messaging applies them after
+    # the commit (events._applied_publish hands them on by task name).
+    message_event_ids: list[int] = field(default_factory=list)
     applied_events: int = 0
 
 
@@ -474,6 +478,10 @@ def _event_apply_one(
         event.error = str(parsed)
         event.save(update_fields=["processed_at", "outcome", "error"])
         return event.outcome
+    if parsed.kind == MESSAGE_KIND:
+        result.message_event_ids.append(event.pk)
+        result.applied_events += 1
+        return TelephonyEvent.Outcome.APPLIED
     at = parsed.timestamp or event.received_at or timezone.now()
     newer_than_extension = parsed.sequence > ext_state.last_sequence
     any_newest = False

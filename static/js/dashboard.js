@@ -222,6 +222,11 @@
       numberSlot.appendChild(dialWidget(otherNumber(call)));
       numberSlot.dataset.number = otherNumber(call) || "";
     }
+    // The caller's SMS thread (calls, messages and voicemails are on "Call details").
+    const thread = field(el, "thread-link");
+    const external = !isExtension(otherNumber(call)) && dialable(otherNumber(call));
+    thread.hidden = !external;
+    if (external) thread.href = `/messages/${encodeURIComponent(external)}/`;
     const link = field(el, "contact-link");
     link.hidden = !contact && !companyLine;
     if (contact) { link.href = contact.url; link.textContent = "Open contact"; }

@@ -23,7 +23,9 @@ def test_new_calls_in_the_call_log_reach_the_history(
     rc.inject_call_log("102", 12, seed=5, days=1)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         page = client.get("/calls/")
-    assert page.status_code == 200 and len(callbacks) == 1
+    # One import queued (the imported missed calls' follow-ups add callbacks of their own).
+    imports = [c for c in callbacks if "calllog_refresh_request" in c.__qualname__]
+    assert page.status_code == 200 and len(imports) == 1
     after = Call.objects.filter(agent=agent).count()
     assert after >= before + 10
     assert f"{after} calls" in client.get("/calls/").content.decode()

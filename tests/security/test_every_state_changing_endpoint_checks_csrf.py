@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from crm_cti.accounts.models import Agent, AgentPopSettings
 from crm_cti.crm.models import CompanyLine, Contact, NumberChoice
+from crm_cti.messaging.models import FollowUp, Message
 from crm_cti.telephony.models import Call, RingOut
 from tests.security.conftest import all_routes
 from tests.support.people import call_make, contact_make
@@ -38,6 +40,11 @@ UNSAFE = {
     "/settings/team/": ["POST"],
     "/contacts/company-lines/mark/": ["POST"],
     "/contacts/company-lines/unmark/": ["POST"],
+    "/messages/<str:counterpart>/reply/": ["POST"],
+    "/messages/<str:counterpart>/read/": ["POST"],
+    "/followups/<int:followup_id>/done/": ["POST"],
+    "/voicemail/<int:message_id>/read/": ["POST"],
+    "/followups/<int:followup_id>/assign/": ["POST"],
 }
 CSRF_EXEMPT = {"/webhooks/ringcentral/"}
 READ_ONLY = {
@@ -46,6 +53,8 @@ READ_ONLY = {
     "/calls/<int:call_id>/recording/", "/contacts/lookup/", "/contacts/data-quality/",
     "/reports/", "/reports/<slug:table>.csv", "/api/callcontrol/devices/",
     "/api/callcontrol/choices/",
+    "/messages/", "/messages/<str:counterpart>/", "/voicemail/",
+    "/voicemail/<int:message_id>/audio/", "/followups/",
 }
 
 
@@ -66,7 +75,8 @@ def test_read_only_routes_refuse_unsafe_methods_or_change_nothing(agent):
     contact = contact_make("Ada", "Lovelace", "+14155550100")
     for route in READ_ONLY:
         path = route.replace("<int:contact_id>", str(contact.pk)).replace(
-            "<int:call_id>", str(call.pk)).replace("<slug:table>", "summary")
+            "<int:call_id>", str(call.pk)).replace("<slug:table>", "summary").replace(
+            "<str:counterpart>", "+14155550100").replace("<int:message_id>", "1")
         response = client.post(path, {"notes": "x"})
         assert response.status_code in (403, 405), (route, response.status_code)
 
@@ -78,14 +88,19 @@ def test_forged_requests_are_refused(agent):
     contact = contact_make("Ada", "Lovelace", "+14155550100")
     ringout = RingOut.objects.create(agent=agent, rc_id="ro-1", from_number="+16505550102",
                                      to_number="+14155550100", call_status="InProgress")
+    followup = FollowUp.objects.create(agent=agent, reason=FollowUp.Reason.MISSED_CALL,
+                                       number="+14155550100", due_at=timezone.now())
     ids = {"<int:contact_id>": contact.pk, "<int:call_id>": call.pk,
-           "<int:ringout_id>": ringout.pk, "<slug:action>": "hold"}
+           "<int:ringout_id>": ringout.pk, "<slug:action>": "hold",
+           "<int:followup_id>": followup.pk, "<str:counterpart>": "+14155550199",
+           "<int:message_id>": "1"}
     payload = {
         "notes": "forged", "disposition": "Sale", "first_name": "Eve", "last_name": "Forger",
         "phones-TOTAL_FORMS": "1", "phones-INITIAL_FORMS": "0", "phones-0-label": "work",
         "phones-0-number": "+14155550199", "phone": "+14155550199", "label": "work",
         "to": "+14155550199", "from": "+16505550102", "text": "forged", "number": "+16505550199",
         "next": "/", "contact": str(contact.pk), "company": "Evil Corp", "pop_on": "off",
+        "note": "forged", "agent": "",
     }
     for route, methods in UNSAFE.items():
         path = route
@@ -111,6 +126,8 @@ def test_forged_requests_are_refused(agent):
     # Still signed in: the forged sign-out did nothing.
     assert client.get("/").status_code == 200
     assert Call.objects.get(pk=call.pk).notes == "original"
+    followup.refresh_from_db()
+    assert followup.is_open and followup.agent == agent and not Message.objects.exists()
 
 
 def _form(data: dict[str, str]) -> str:

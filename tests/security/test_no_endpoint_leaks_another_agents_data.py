@@ -33,6 +33,11 @@ ID_ROUTES = {
     "/api/calls/<int:call_id>/control/<slug:action>/",
     "/contacts/<int:contact_id>/",
     "/contacts/<int:contact_id>/edit/",
+    # Messaging's: tests/messaging/test_agent_b_sees_none_of_agent_as_messages.py.
+    "/voicemail/<int:message_id>/audio/",
+    "/voicemail/<int:message_id>/read/",
+    "/followups/<int:followup_id>/done/",
+    "/followups/<int:followup_id>/assign/",
 }
 
 

@@ -3,9 +3,9 @@ one shape the tracker applies (``shape.ParsedEvent``).
 
 The webhook parses a delivery once (``payload_load`` then ``event_parse``) to check and
 store it; the worker re-parses the stored, cleaned payload through the same
-``event_parse``. Two kinds: presence (``presence.py``) and telephony sessions
-(``telephony_sessions.py``). Another kind (messages) plugs in as a module of its own and a
-``Kind`` in ``KINDS``, recognised by its ``event`` path.
+``event_parse``. Three kinds: presence (``presence.py``), telephony sessions
+(``telephony_sessions.py``) and message-store notifications (``messages.py``); another kind
+plugs in as a module of its own and a ``Kind`` in ``KINDS``, recognised by its ``event`` path.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crm_cti.telephony.notifications import presence, telephony_sessions
+from crm_cti.telephony.notifications import messages, presence, telephony_sessions
 from crm_cti.telephony.notifications.fields import EARLIEST_TIME, LATEST_TIME, parse_time
 from crm_cti.telephony.notifications.payload import MAX_JSON_DEPTH, payload_load
 from crm_cti.telephony.notifications.shape import (
@@ -29,7 +29,7 @@ from crm_cti.telephony.notifications.shape import (
 __all__ = [
     "DIRECTIONS", "EARLIEST_TIME", "KINDS", "LATEST_TIME", "MAX_JSON_DEPTH",
     "TELEPHONY_SESSIONS", "TELEPHONY_STATUSES", "InvalidEvent", "Kind", "Leg", "ParsedEvent",
-    "event_kind", "event_parse", "parse_time", "payload_load",
+    "event_kind", "event_parse", "event_path_extension", "parse_time", "payload_load",
 ]
 
 
@@ -48,7 +48,8 @@ TELEPHONY_SESSIONS = Kind(
     path=telephony_sessions.SESSIONS_PATH,
     parse=telephony_sessions.telephony_sessions_parse,
 )
-KINDS: tuple[Kind, ...] = (PRESENCE, TELEPHONY_SESSIONS)
+MESSAGES = Kind(name=messages.KIND, path=messages.MESSAGE_PATH, parse=messages.messages_parse)
+KINDS: tuple[Kind, ...] = (PRESENCE, TELEPHONY_SESSIONS, MESSAGES)
 
 
 def event_kind(payload: dict[str, Any]) -> Kind:
@@ -61,6 +62,19 @@ def event_kind(payload: dict[str, Any]) -> Kind:
             if kind.path.match(path):
                 return kind
     return PRESENCE
+
+
+def event_path_extension(payload: dict[str, Any]) -> str | None:
+    """The extension the notification's ``event`` path is about (every kind's path names
+    it first), or None when the path is none of ours."""
+    path = payload.get("event")
+    if not isinstance(path, str):
+        return None
+    for kind in KINDS:
+        match = kind.path.match(path)
+        if match is not None:
+            return match.group(1)
+    return None
 
 
 def event_parse(payload: Any) -> ParsedEvent:

@@ -98,6 +98,8 @@ def _applied_publish(result: ApplyResult, journal: str | None, *, account_mode: 
     """After the commit: push what changed, then start enrichment off the hot path."""
     if result.missed_pending_call_ids:
         call_missed_check_schedule(call_ids=result.missed_pending_call_ids)
+    if result.message_event_ids:
+        message_events_hand_on(event_ids=result.message_event_ids)
     if not result.changed_call_ids:
         return
     push_call_dicts(result.messages)
@@ -111,6 +113,16 @@ def _applied_publish(result: ApplyResult, journal: str | None, *, account_mode: 
     scopes = {scope_key_of(message.get("agent_id"), account_mode) for message in result.messages}
     for key in scopes - {None}:
         active_calls_refresh_schedule(scope_key=key)
+
+
+def message_events_hand_on(*, event_ids: list[int]) -> None:
+    """Messaging applies stored message-store events (its task, by name: telephony never
+    imports messaging). A lost hand-on is repaired by messaging's periodic sync."""
+    try:
+        dispatch.send(dispatch.MESSAGE_EVENTS_APPLY, sorted(set(event_ids)))
+    except Exception:
+        logger.exception("could not hand %d message events on; the message sync will",
+                         len(event_ids))
 
 
 def call_missed_check_schedule(*, call_ids: list[int]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from crm_cti.accounts.locks import shared_lock
 from crm_cti.accounts.models import Agent
+from crm_cti.accounts.permissions import agent_has_permission
 from crm_cti.ringcentral.errors import NotFound, RingCentralError
 from crm_cti.telephony.models import Subscription
 from crm_cti.telephony.notifications import parse_time
@@ -34,6 +36,14 @@ ACCOUNT_EVENT_FILTER = "/restapi/v1.0/account/~/presence?detailedTelephonyState=
 # apps without it, and everything presence tells that sessions do not).
 EXTENSION_SESSIONS_FILTER = "/restapi/v1.0/account/~/extension/~/telephony/sessions"
 ACCOUNT_SESSIONS_FILTER = "/restapi/v1.0/account/~/telephony/sessions"
+
+# Inbound SMS as they arrive, and every change to the agent's message store (new voicemail,
+# read state): for an agent whose token has ReadMessages (messaging applies them).
+MESSAGE_EVENT_FILTERS = (
+    "/restapi/v1.0/account/~/extension/~/message-store/instant?type=SMS",
+    "/restapi/v1.0/account/~/extension/~/message-store",
+)
+_FILTER_IDS = re.compile(r"/(account|extension)/[^/?]+")
 
 # A subscription whose re-creation failed keeps its row with this status until a
 # replacement exists (Subscription.status is free text: the platform's own, and this).
@@ -53,8 +63,9 @@ def webhook_address() -> str:
 
 
 def event_filters_wanted(*, agent: Agent | None, client: Any) -> list[str]:
-    """The filters the owner's subscription should have: presence, and telephony sessions
-    when its token's scope has ``CallControl``."""
+    """The filters the owner's subscription should have: presence, telephony sessions
+    when its token's scope has ``CallControl``, and (an agent's) message store when it has
+    ``ReadMessages``. The webhook and the WebSocket transport both ask here."""
     # The service credential's token (and its scope) exists once it was first fetched.
     if agent is None and not call_control_granted(agent=None):
         with contextlib.suppress(Exception):
@@ -63,6 +74,8 @@ def event_filters_wanted(*, agent: Agent | None, client: Any) -> list[str]:
         filters = [EXTENSION_EVENT_FILTER]
         if call_control_granted(agent=agent):
             filters.append(EXTENSION_SESSIONS_FILTER)
+        if agent_has_permission(agent, "ReadMessages"):
+            filters.extend(MESSAGE_EVENT_FILTERS)
         return filters
     filters = [ACCOUNT_EVENT_FILTER]
     if call_control_granted(agent=None):
@@ -71,13 +84,9 @@ def event_filters_wanted(*, agent: Agent | None, client: Any) -> list[str]:
 
 
 def _filters_differ(current: list[str], wanted: list[str]) -> bool:
-    """Whether the subscription's filters differ from the wanted ones in what matters: the
-    platform answers with ``~`` resolved to ids, so only "carries telephony sessions" is
-    compared."""
-    def sessions(filters: list[str]) -> bool:
-        return any("/telephony/sessions" in item for item in filters or [])
-
-    return sessions(current) != sessions(wanted)
+    """Whether the subscription's filters differ from the wanted ones, whichever way their
+    ids are spelt (the platform answers with ``~`` resolved to ids)."""
+    return {filter_key(f) for f in current or []} != {filter_key(f) for f in wanted}
 
 
 def _subscription_update(sub: Subscription, info: dict[str, Any]) -> None:
@@ -139,8 +148,8 @@ def _subscription_ensure_locked(*, client: Any, agent: Agent | None) -> Subscrip
             alive = sub.status == "Active" and sub.expires_at is not None and sub.expires_at > now
             wanted = event_filters_wanted(agent=agent, client=client)
             if alive and _filters_differ(info.get("eventFilters") or sub.event_filters, wanted):
-                # The token's scope changed (CallControl granted or taken away): the same
-                # subscription gets the filters it now may have, and is renewed with it.
+                # The token's scope changed (CallControl or ReadMessages granted or taken
+                # away): the same subscription gets the filters it now may have, renewed.
                 try:
                     _subscription_update(sub, client.update_subscription(
                         sub.rc_id, event_filters=wanted,
@@ -218,6 +227,11 @@ def _subscription_create(
     sub.save()
     logger.info("subscription %s created for %s", sub.rc_id, agent or "the account")
     return sub
+
+
+def filter_key(event_filter: str) -> str:
+    """A filter as we ask for it: the platform answers with ``~`` replaced by the ids."""
+    return _FILTER_IDS.sub(r"/\1/~", event_filter)
 
 
 def subscription_delete(*, agent: Agent | None = None) -> None:

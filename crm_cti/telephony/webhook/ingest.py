@@ -45,9 +45,9 @@ from crm_cti.telephony.notifications import (
     InvalidEvent,
     ParsedEvent,
     event_parse,
+    event_path_extension,
     payload_load,
 )
-from crm_cti.telephony.notifications.presence import presence_path_extension
 from crm_cti.telephony.notifications.telephony_sessions import sessions_path_extension
 from crm_cti.telephony.stream import event_announce
 
@@ -209,8 +209,8 @@ def event_scope_refusal(
         return sessions_path_refusal(payload=payload, extension_id=extension_id)
     if parsed.extension_id != extension_id:
         return f"body.extensionId {parsed.extension_id[:32]!r} is not this subscription's"
-    if presence_path_extension(payload.get("event")) != extension_id:
-        return "event path is not this subscription's extension presence"
+    if event_path_extension(payload) != extension_id:
+        return "event path is not this subscription's extension"
     return ""
 
 
