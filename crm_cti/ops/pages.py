@@ -16,6 +16,7 @@ from crm_cti.ops.selectors import (
     agents_without_subscription,
     chart_bars,
     failed_events,
+    pop_receipts,
     queue_depth,
     rate_budget,
     recent_errors,
@@ -29,6 +30,7 @@ def operations(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("The operations page is for admins.")
     agents = agents_with_tokens()
     series = activity_per_minute(minutes=60)
+    receipts = pop_receipts()
     return render(
         request,
         "ops/operations.html",
@@ -42,6 +44,9 @@ def operations(request: HttpRequest) -> HttpResponse:
             "queues": queue_depth(),
             "errors": recent_errors(),
             "chart": chart_bars(series),
+            "receipts": receipts,
+            "receipts_rows": [("last hour", receipts["hour"]), ("last day", receipts["day"])]
+            if receipts else [],
             # /healthz says only ok or failed to the public; why is shown here.
             "health": run_checks(),
         },
