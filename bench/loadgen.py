@@ -151,6 +151,9 @@ class Generator:
         # Each extension's last presence sequence, carried across phases.
         self.sequences: dict[int, int] = {}
         self.last_frame_at = 0.0
+        # Over the whole run, to set beside the product's own receipts (receipts.py).
+        self.run_pops: list[float] = []
+        self.receipt_latencies: list[float] = []
 
     # -- websockets ---------------------------------------------------------------------
     async def _socket(self, sock: Socket, gate: asyncio.Semaphore) -> None:
@@ -168,7 +171,18 @@ class Generator:
                 received = self.last_frame_at = perf()
                 data = json.loads(message)
                 if data.get("type") == "call":
-                    self.matcher.frame(agent_id=agent_id, call=data["call"], received_at=received)
+                    kind = self.matcher.frame(agent_id=agent_id, call=data["call"],
+                                              received_at=received)
+                    if kind == "pop":
+                        self.run_pops.append(self.matcher.latencies[-1])
+                    if isinstance(data.get("event_at"), int | float):
+                        # As the dashboard does once it drew the card (static/js/live.js).
+                        rendered_at = time.time() * 1000.0
+                        self.receipt_latencies.append((rendered_at - data["event_at"]) / 1000)
+                        await ws.send(json.dumps({
+                            "type": "receipt", "call": data["call"]["id"],
+                            "state": data["call"]["state"], "event_at": data["event_at"],
+                            "rendered_at": rendered_at}))
                 else:
                     self.other_frames[data.get("type", "?")] += 1
             sock.closed = True
@@ -294,6 +308,9 @@ class Generator:
                 out["phases"].append(await self.run_phase(phase))
             await asyncio.sleep(float(phase.get("pause_seconds", 2.0)))
         out["other_frames"] = dict(self.other_frames)
+        out["receipts"] = {"sent": len(self.receipt_latencies),
+                           "event_at_to_frame_ms": summarize(self.receipt_latencies),
+                           "pops_ms": summarize(self.run_pops)}
         for task in self.socket_tasks:
             task.cancel()
         await asyncio.gather(*self.socket_tasks, return_exceptions=True)
