@@ -267,6 +267,10 @@ RECONCILE_INTERVAL_SECONDS = env.int("RECONCILE_INTERVAL_SECONDS", default=180)
 # How often beat re-enqueues events stored but never processed (broker down, worker killed);
 # RingOuts whose polling lived only in a lost broker are picked up at the same pace.
 EVENT_SWEEP_INTERVAL_SECONDS = env.float("EVENT_SWEEP_INTERVAL_SECONDS", default=30.0)
+# Event streams (one per shard, events sharded by extension): more applier processes than
+# one raise the sustained rate only when there are about as many shards as appliers or
+# more; each applier then reads the shards it holds a lease on (telephony/stream.py).
+TELEPHONY_SHARDS = env.int("TELEPHONY_SHARDS", default=1)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "ops-worker-heartbeat": {"task": "ops.worker_heartbeat", "schedule": 60.0},
     "telephony-subscriptions-maintain": {
