@@ -81,6 +81,8 @@ def _bench_secrets() -> dict[str, str]:
 
 
 BENCH_SECRETS = _bench_secrets()
+# ``--only scale``: the event streams the 1- and 2-applier runs share out.
+SCALE_OUT_SHARDS = 4
 
 
 @dataclass
@@ -959,7 +961,9 @@ def main(argv: list[str] | None = None) -> int:
         for appliers in (1, 2):
             redis_flush()
             sandbox = start_sandbox(port=sandbox_port)
-            stack = start_product(replace(scale, appliers=appliers), sandbox_port=sandbox_port)
+            # As many shards in both runs, so that only the number of appliers differs.
+            stack = start_product(replace(scale, appliers=appliers), sandbox_port=sandbox_port,
+                                  extra_env={"TELEPHONY_SHARDS": str(SCALE_OUT_SHARDS)})
             try:
                 plan = loadgen_plan(url=stack.url, agents=agents, baseline=False,
                                     caller_pool=caller_pool, phases=[
