@@ -18,7 +18,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from crm_cti.keys import deployment_problems, load_or_create_key
 
@@ -225,7 +225,12 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
 # ``-Q <CELERY_QUEUE>.rest`` the rest (README "Processes"; bench: the enrichment tasks took
 # ~40 % of the applier's process). A worker started without ``-Q`` consumes both, as before.
 CELERY_REST_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.rest"
-CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_REST_QUEUE))
+# Each queue its own exchange and routing key, as Celery makes the default queue when none
+# is declared: two queues bound with the default key would each get a copy of every task.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in (CELERY_TASK_DEFAULT_QUEUE, CELERY_REST_QUEUE)
+)
 # Every task not named here runs on the default (hot) queue: event_process (embedded mode),
 # call_missed_check (it pushes the missed state), the events sweep (re-announces, replays
 # the push journal) and the worker heartbeat.
