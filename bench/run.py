@@ -881,6 +881,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-workers", type=int)
     parser.add_argument("--worker-concurrency", type=int)
     parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"])
+    parser.add_argument("--channel-layer", choices=["list", "pubsub"],
+                        help="the product's channel layer (CHANNEL_LAYER)")
     parser.add_argument("--agents", type=int)
     parser.add_argument("--rate", type=float)
     parser.add_argument("--calls", type=int)
@@ -899,6 +901,8 @@ def main(argv: list[str] | None = None) -> int:
             setattr(scale, name, getattr(args, name))
     if args.ramp:
         scale.ramp = [float(rate) for rate in args.ramp.split(",")]
+    if args.channel_layer:
+        os.environ["CHANNEL_LAYER"] = args.channel_layer  # every process the bench starts
     parts = set(args.only.split(","))
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()

@@ -197,6 +197,20 @@ if REDIS_URL:
             },
         }
     }
+    # CHANNEL_LAYER=pubsub: channels_redis's pub/sub layer, where a group send is one
+    # PUBLISH instead of a group read and a push per member; messages to a web process that
+    # is not subscribed at that moment are gone (no capacity, no expiry): the browser's
+    # reconnect snapshot covers that. README "Performance" has both measured.
+    if env.str("CHANNEL_LAYER", default="list") == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {
+                    "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 5}],
+                    "prefix": env.str("CHANNELS_PREFIX", default="crm_cti"),
+                },
+            }
+        }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
