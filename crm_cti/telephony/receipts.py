@@ -118,6 +118,13 @@ def pops_expect(pops: list[tuple[int, int, str]]) -> None:
         logger.warning("receipts: could not record pushed pops", exc_info=True)
 
 
+_RECORD = (
+    "if redis.call('zrem', KEYS[1], ARGV[1]) == 1 then "
+    "redis.call('hincrby', KEYS[2], ARGV[2], 1); redis.call('expire', KEYS[2], ARGV[3]); "
+    "return 1 else return 0 end"
+)
+
+
 class InvalidReceipt(ValueError):
     pass
 
@@ -147,17 +154,15 @@ def receipt_record(*, call_id: int, state: str, latency_ms: float) -> bool:
         return False
     minute = int(time.time() // 60)
     try:
-        if not client.zrem(deployment_key(SENT_KEY), f"{call_id}:{state}"):
-            return False  # another tab acknowledged it first, or it was never expected
-        key = deployment_key(f"{HISTOGRAM_KEY}:{minute}")
-        pipe = client.pipeline(transaction=False)
-        pipe.hincrby(key, str(_bucket(latency_ms)), 1)
-        pipe.expire(key, KEEP_SECONDS)
-        pipe.execute()
+        # One round trip: crossed off, then counted only if it was still awaited (another
+        # tab acknowledged it first, or it was never expected: not counted).
+        return bool(client.eval(
+            _RECORD, 2, deployment_key(SENT_KEY), deployment_key(f"{HISTOGRAM_KEY}:{minute}"),
+            f"{call_id}:{state}", str(_bucket(latency_ms)), KEEP_SECONDS,
+        ))
     except Exception:
         logger.warning("receipts: could not record a receipt", exc_info=True)
         return False
-    return True
 
 
 def _percentiles(counts: dict[int, int]) -> dict[str, Any]:
