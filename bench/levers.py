@@ -3,8 +3,9 @@
     .venv/bin/python bench/levers.py      # JSON on stdout
 
 Process CPU time (``time.process_time``), not wall clock: on a machine shared with other
-work it moves far less than latencies do. Real Redis (``BENCH_REDIS_URL``; keys prefixed ``levers``) for
-the channel layer; a typical batch at 200 ev/s is 40 call changes of 30 agents.
+work it moves far less than latencies do. Real Redis (``BENCH_REDIS_URL``; keys prefixed
+``levers``) for the channel layer; a typical batch at 200 ev/s is 40 call changes of 30
+agents.
 
 - json: the webhook's body parse (json → orjson with json as the fallback) and a pushed
   frame's encoding (json.dumps → orjson.dumps);

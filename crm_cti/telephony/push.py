@@ -126,8 +126,9 @@ def push_call_dicts(calls: list[dict[str, Any]],
             if call.get("agent_id") is not None:
                 expected.append((call["agent_id"], call["id"], call.get("state") or ""))
         frames.append((_groups_for(call, account=account), frame))
-    _send_many(frames)
+    # Expected before they are sent: a browser's receipt can beat the next round trip.
     pops_expect(expected)
+    _send_many(frames)
 
 
 def _groups_for(call: dict[str, Any], *, account: bool = True) -> list[str]:
