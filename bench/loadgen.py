@@ -151,7 +151,11 @@ class Generator:
         # Each extension's last presence sequence, carried across phases.
         self.sequences: dict[int, int] = {}
         self.last_frame_at = 0.0
-        # Over the whole run, to set beside the product's own receipts (receipts.py).
+        # Receipts (receipts.py) are sent in the phases that ask for them (the warm-up):
+        # in every phase they would cost this one process as much as the pops it measures
+        # and make it late (the baseline's frames ask for none). Their pops are kept apart,
+        # to set beside what the product counted.
+        self.receipts_on = False
         self.run_pops: list[float] = []
         self.receipt_latencies: list[float] = []
 
@@ -173,9 +177,9 @@ class Generator:
                 if data.get("type") == "call":
                     kind = self.matcher.frame(agent_id=agent_id, call=data["call"],
                                               received_at=received)
-                    if kind == "pop":
+                    if kind == "pop" and self.receipts_on:
                         self.run_pops.append(self.matcher.latencies[-1])
-                    if isinstance(data.get("event_at"), int | float):
+                    if self.receipts_on and isinstance(data.get("event_at"), int | float):
                         # As the dashboard does once it drew the card (static/js/live.js).
                         rendered_at = time.time() * 1000.0
                         self.receipt_latencies.append((rendered_at - data["event_at"]) / 1000)
@@ -243,6 +247,7 @@ class Generator:
             sequences=self.sequences,
         )
         self.matcher = matcher = PopMatcher()
+        self.receipts_on = bool(phase.get("receipts", False))
         measure_pops = bool(phase.get("pops", True))
         acks: list[float] = []
         service: list[float] = []

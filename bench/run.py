@@ -379,7 +379,7 @@ def pipeline_phases(scale: Scale, *, ramp: list[float], seed: int) -> list[dict[
     # nothing else.
     return [
         {"name": "warmup", "rate": min(scale.rate, 25.0), "calls": max(10, scale.agents // 10),
-         "seed": seed, "drain_seconds": 20},
+         "seed": seed, "drain_seconds": 20, "receipts": True},
         {"kind": "ramp", "name": "ramp", "rates": ramp, "seconds": scale.ramp_seconds,
          "seed": seed + 10, "p99_limit_ms": scale.p99_limit_ms, "drain_seconds": 10},
         {"name": "event_to_pop", "rate": scale.rate, "calls": scale.calls, "seed": seed + 1,
