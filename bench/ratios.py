@@ -169,7 +169,8 @@ def ratios_table(r: dict[str, Any]) -> str:
     lines.append(
         f"Receipts: the product counted {_f(hour.get('count'))} acknowledged pops, event → render "
         f"p50 {_f(hour.get('p50'))} / p95 {_f(hour.get('p95'))} / p99 {_f(hour.get('p99'))} ms, "
-        f"{_f(hour.get('unacknowledged'))} never acknowledged; the load generator measured "
+        f"{_f(hour.get('unacknowledged'))} never acknowledged (the load generator acknowledges "
+        f"the warm-up's only); it measured the warm-up's "
         f"{_f(gen.get('count'))} pops, p50 {_f(gen.get('p50'))} / p95 {_f(gen.get('p95'))} / "
         f"p99 {_f(gen.get('p99'))} ms: agree {_mark(rec.get('agree'))}.")
     scale = r.get("scale_out")
