@@ -982,10 +982,14 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 plan = loadgen_plan(url=stack.url, agents=agents, baseline=False,
                                     caller_pool=caller_pool, phases=[
+                                        # Seeds far apart: a ramp's steps count theirs
+                                        # up, and a call id seen in the other run would
+                                        # find that run's call ended (no pop).
                                         {"name": "warmup", "rate": 25.0, "seconds": 5,
-                                         "seed": 30 + appliers, "drain_seconds": 10},
+                                         "seed": 1000 * appliers, "drain_seconds": 10},
                                         {"kind": "ramp", "name": "ramp", "rates": scale.ramp,
-                                         "seconds": scale.ramp_seconds, "seed": 40 + appliers,
+                                         "seconds": scale.ramp_seconds,
+                                         "seed": 1000 * appliers + 100,
                                          "p99_limit_ms": scale.p99_limit_ms,
                                          "drain_seconds": 10}])
                 out = run_loadgen(f"scale-{appliers}", plan)
