@@ -155,11 +155,16 @@ def account_watch_start(channel: str) -> None:
     if client is None:
         return
     now = time.time()
-    pipe = client.pipeline(transaction=False)
-    pipe.zadd(deployment_key(ACCOUNT_WATCHERS_NAME), {channel: now})
-    pipe.zremrangebyscore(deployment_key(ACCOUNT_WATCHERS_NAME), "-inf",
-                          now - WATCHER_MAX_AGE_SECONDS)
-    pipe.execute()
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.zadd(deployment_key(ACCOUNT_WATCHERS_NAME), {channel: now})
+        pipe.zremrangebyscore(deployment_key(ACCOUNT_WATCHERS_NAME), "-inf",
+                              now - WATCHER_MAX_AGE_SECONDS)
+        pipe.execute()
+    except Exception:
+        # The pushes then find no watcher and skip the account group until Redis answers
+        # again; the socket's snapshot (and a reconnect's) still shows every call.
+        logger.warning("could not record an account watcher", exc_info=True)
 
 
 def account_watch_end(channel: str) -> None:
