@@ -245,25 +245,9 @@ CELERY_TASK_QUEUES = tuple(
     Queue(name, Exchange(name, type="direct"), routing_key=name)
     for name in (CELERY_TASK_DEFAULT_QUEUE, CELERY_REST_QUEUE)
 )
-# Every task not named here runs on the default (hot) queue: event_process (embedded mode),
-# call_missed_check (it pushes the missed state), the events sweep (re-announces, replays
-# the push journal) and the worker heartbeat.
-CELERY_TASK_ROUTES = {
-    name: {"queue": CELERY_REST_QUEUE}
-    for name in (
-        "telephony.active_calls_refresh",
-        "telephony.call_log_fetch",
-        "telephony.calllog_import",
-        "telephony.ringout_poll",
-        "telephony.ringouts_sweep",
-        "telephony.subscription_ensure",
-        "telephony.subscriptions_maintain",
-        "telephony.reconcile_all",
-        "telephony.events_prune",
-        "crm.contact_import_process",
-        "crm.contact_imports_sweep",
-    )
-}
+# Which tasks go to the REST queue: crm_cti/telephony/dispatch.py (REST_TASKS), by the queue
+# name of the running app (tests and test stacks change it at run time).
+CELERY_TASK_ROUTES = ("crm_cti.telephony.dispatch.task_route",)
 if not REDIS_URL:
     # Embedded mode: the in-process worker polls its in-memory broker, every second by
     # default, which would delay every pop by up to a second.

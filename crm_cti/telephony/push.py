@@ -78,9 +78,19 @@ def _send_many(sends: list[tuple[list[str], dict[str, Any]]]) -> None:
             return {"type": "push.message", "message": messages[0]}
         return {"type": "push.messages", "messages": messages}
 
+    async def send_group(group: str, event: dict[str, Any]) -> None:
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            # Once more: the first send after Redis restarted finds the pool's connection
+            # closed by the server, and the pool opens a new one for the next. A batch's
+            # messages travel together, so one lost send would lose all of them.
+            logger.warning("push to %s failed; trying once more", group, exc_info=True)
+            await layer.group_send(group, event)
+
     async def send_all() -> list[Any]:
         return await asyncio.gather(
-            *(layer.group_send(group, envelope(messages)) for group, messages in by_group.items()),
+            *(send_group(group, envelope(messages)) for group, messages in by_group.items()),
             return_exceptions=True,
         )
 

@@ -33,6 +33,13 @@ def test_every_rest_task_is_routed_to_the_rest_queue_and_the_hot_ones_are_not():
         assert queue == settings.CELERY_TASK_DEFAULT_QUEUE, name
 
 
+def test_the_rest_queue_follows_the_running_apps_queue(monkeypatch):
+    """A test stack (or a second deployment) with its own queue gets its own REST queue."""
+    monkeypatch.setattr(app.conf, "task_default_queue", "stack-7")
+    assert app.amqp.router.route({}, dispatch.CALL_LOG_FETCH)["queue"].name == "stack-7.rest"
+    assert app.amqp.router.route({}, dispatch.CALL_MISSED_CHECK)["queue"].name == "stack-7"
+
+
 def _app() -> Celery:
     fresh = Celery("crm_cti_queues")
     fresh.config_from_object("django.conf:settings", namespace="CELERY")
