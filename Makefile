@@ -49,10 +49,17 @@ bench: install-dev
 	$(PY) bench/run.py
 
 # The processes, one by one (README, "Processes"). Distributed mode needs DATABASE_URL and REDIS_URL.
+# `make worker` runs everything in one worker; `make worker-events` and `make worker-rest`
+# split it: the applier and the hot tasks in one process, REST work (enrichment) in another.
+CELERY_QUEUE ?= celery
 web: install
-	$(VENV)/bin/uvicorn crm_cti.asgi:application --host 127.0.0.1 --port $(APP_PORT)
+	$(VENV)/bin/uvicorn crm_cti.asgi:application --host 127.0.0.1 --port $(APP_PORT) --loop uvloop --http httptools
 worker: install
 	$(VENV)/bin/celery -A crm_cti worker --loglevel INFO
+worker-events: install
+	$(VENV)/bin/celery -A crm_cti worker --loglevel INFO -Q $(CELERY_QUEUE) --hostname events@%h
+worker-rest: install
+	$(VENV)/bin/celery -A crm_cti worker --loglevel INFO -Q $(CELERY_QUEUE).rest --hostname rest@%h
 beat: install
 	$(VENV)/bin/celery -A crm_cti beat --loglevel INFO --schedule var/celerybeat-schedule
 events: install

@@ -151,6 +151,13 @@ class Generator:
         # Each extension's last presence sequence, carried across phases.
         self.sequences: dict[int, int] = {}
         self.last_frame_at = 0.0
+        # Receipts (receipts.py) are sent in the phases that ask for them (the warm-up):
+        # in every phase they would cost this one process as much as the pops it measures
+        # and make it late (the baseline's frames ask for none). Their pops are kept apart,
+        # to set beside what the product counted.
+        self.receipts_on = False
+        self.run_pops: list[float] = []
+        self.receipt_latencies: list[float] = []
 
     # -- websockets ---------------------------------------------------------------------
     async def _socket(self, sock: Socket, gate: asyncio.Semaphore) -> None:
@@ -168,7 +175,18 @@ class Generator:
                 received = self.last_frame_at = perf()
                 data = json.loads(message)
                 if data.get("type") == "call":
-                    self.matcher.frame(agent_id=agent_id, call=data["call"], received_at=received)
+                    kind = self.matcher.frame(agent_id=agent_id, call=data["call"],
+                                              received_at=received)
+                    if kind == "pop" and self.receipts_on:
+                        self.run_pops.append(self.matcher.latencies[-1])
+                    if self.receipts_on and isinstance(data.get("event_at"), int | float):
+                        # As the dashboard does once it drew the card (static/js/live.js).
+                        rendered_at = time.time() * 1000.0
+                        self.receipt_latencies.append((rendered_at - data["event_at"]) / 1000)
+                        await ws.send(json.dumps({
+                            "type": "receipt", "call": data["call"]["id"],
+                            "state": data["call"]["state"], "event_at": data["event_at"],
+                            "rendered_at": rendered_at}))
                 else:
                     self.other_frames[data.get("type", "?")] += 1
             sock.closed = True
@@ -229,6 +247,7 @@ class Generator:
             sequences=self.sequences,
         )
         self.matcher = matcher = PopMatcher()
+        self.receipts_on = bool(phase.get("receipts", False))
         measure_pops = bool(phase.get("pops", True))
         acks: list[float] = []
         service: list[float] = []
@@ -294,6 +313,9 @@ class Generator:
                 out["phases"].append(await self.run_phase(phase))
             await asyncio.sleep(float(phase.get("pause_seconds", 2.0)))
         out["other_frames"] = dict(self.other_frames)
+        out["receipts"] = {"sent": len(self.receipt_latencies),
+                           "event_at_to_frame_ms": summarize(self.receipt_latencies),
+                           "pops_ms": summarize(self.run_pops)}
         for task in self.socket_tasks:
             task.cancel()
         await asyncio.gather(*self.socket_tasks, return_exceptions=True)

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -44,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import ratios  # noqa: E402
 from bench.stack import (  # noqa: E402
     LOG_DIR,
     VENV_BIN,
@@ -80,6 +81,8 @@ def _bench_secrets() -> dict[str, str]:
 
 
 BENCH_SECRETS = _bench_secrets()
+# ``--only scale``: the event streams the 1- and 2-applier runs share out.
+SCALE_OUT_SHARDS = 4
 
 
 @dataclass
@@ -104,6 +107,10 @@ class Scale:
     # As settings.py defaults them (CELERY_WORKER_POOL, CELERY_WORKER_CONCURRENCY).
     worker_concurrency: int = 4
     worker_pool: str = "threads"
+    # Worker processes running an applier (``--scale-out`` compares 1 and 2), and whether
+    # REST work has a worker process of its own (README "Processes").
+    appliers: int = 1
+    rest_worker: bool = True
     rest_agents: int = 20
     rest_minutes: int = 10
     rest_speed: float = 5.0
@@ -253,13 +260,26 @@ def start_product(scale: Scale, *, sandbox_port: int, extra_env: dict[str, str] 
     procs["web"] = Proc("web", [
         str(VENV_BIN / "uvicorn"), "crm_cti.asgi:application", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(scale.web_workers), "--log-level", "warning",
-        "--no-access-log", "--lifespan", "on",
+        "--no-access-log", "--lifespan", "on", "--loop", "uvloop", "--http", "httptools",
     ], env).start()
-    procs["worker"] = Proc("worker", [
-        str(VENV_BIN / "celery"), "-A", "crm_cti", "worker", "--loglevel", "WARNING",
-        "--concurrency", str(scale.worker_concurrency), "--pool", scale.worker_pool,
-        "--without-gossip", "--without-mingle", "--hostname", "bench@%h",
-    ], env).start()
+    # As README "Processes" runs them: appliers on the default queue, REST work (enrichment)
+    # in a worker of its own, so an applier's process does nothing else.
+    queue = env.get("CELERY_QUEUE", "celery")
+    worker_names = [f"worker{i + 1}" if i else "worker" for i in range(scale.appliers)]
+    for index, name in enumerate(worker_names):
+        procs[name] = Proc(name, [
+            str(VENV_BIN / "celery"), "-A", "crm_cti", "worker", "--loglevel", "WARNING",
+            "--concurrency", str(scale.worker_concurrency), "--pool", scale.worker_pool,
+            "--without-gossip", "--without-mingle", "--hostname", f"bench{index}@%h",
+            *(["-Q", queue] if scale.rest_worker else []),
+        ], env).start()
+    if scale.rest_worker:
+        procs["worker_rest"] = Proc("worker_rest", [
+            str(VENV_BIN / "celery"), "-A", "crm_cti", "worker", "--loglevel", "WARNING",
+            "--concurrency", str(scale.worker_concurrency), "--pool", scale.worker_pool,
+            "--without-gossip", "--without-mingle", "--hostname", "benchrest@%h",
+            "-Q", f"{queue}.rest",
+        ], env).start()
     if beat:
         procs["beat"] = Proc("beat", [
             str(VENV_BIN / "celery"), "-A", "crm_cti", "beat", "--loglevel", "WARNING",
@@ -345,12 +365,21 @@ def run_loadgen(name: str, plan: dict[str, Any], *, timeout: float = 900) -> dic
     return json.loads(out_path.read_text())
 
 
+def extension_states_forget() -> None:
+    """Before another load generator's run: it numbers each extension's presence events
+    from a new random start, which the last run's sequence may be past (its events would
+    then be stale, and their pops missing)."""
+    from crm_cti.telephony.models import ExtensionState
+
+    ExtensionState.objects.all().delete()
+
+
 def pipeline_phases(scale: Scale, *, ramp: list[float], seed: int) -> list[dict[str, Any]]:
     # The nominal-rate phase goes last: if the pipeline cannot keep up, its backlog delays
     # nothing else.
     return [
         {"name": "warmup", "rate": min(scale.rate, 25.0), "calls": max(10, scale.agents // 10),
-         "seed": seed, "drain_seconds": 20},
+         "seed": seed, "drain_seconds": 20, "receipts": True},
         {"kind": "ramp", "name": "ramp", "rates": ramp, "seconds": scale.ramp_seconds,
          "seed": seed + 10, "p99_limit_ms": scale.p99_limit_ms, "drain_seconds": 10},
         {"name": "event_to_pop", "rate": scale.rate, "calls": scale.calls, "seed": seed + 1,
@@ -379,7 +408,7 @@ def pipeline_run(name: str, stack: Stack, scale: Scale, agents: list[dict[str, A
                  profile_seconds: float = 0) -> dict[str, Any]:
     plan = loadgen_plan(url=stack.url, agents=agents, baseline=baseline, caller_pool=caller_pool,
                         phases=pipeline_phases(scale, ramp=ramp, seed=11))
-    watched = {k: v for k, v in stack.procs.items() if k in ("web", "worker")}
+    watched = {k: v for k, v in stack.procs.items() if k == "web" or k.startswith("worker")}
     cpu_before = {k: cpu_seconds_of(v.pid) for k, v in watched.items()}
     profiler = None
     if profile_seconds:
@@ -840,7 +869,9 @@ def table(results: dict[str, Any]) -> str:
     if cpu:
         lines += [f"CPU per event (all phases): web {_fmt(cpu.get('web'))} ms, worker "
                   f"{_fmt(cpu.get('worker'))} ms; baseline {_fmt(base_cpu.get('web'))} ms."]
-    targets = s["targets"]
+    if results.get("ratios"):
+        lines += ["", ratios.ratios_table(results["ratios"])]
+    targets = {**s["targets"], **(results.get("ratios") or {}).get("targets", {})}
     lines += ["", "Targets: " + ", ".join(
         f"{name} {'✓' if ok else ('✗' if ok is False else '?')}" for name, ok in targets.items()
     )]
@@ -854,11 +885,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tiny run (tests)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "latest.json"))
-    parser.add_argument("--only", default="product,baseline,rest,lookup,reports,websocket",
+    parser.add_argument("--only", default="product,baseline,scale,rest,lookup,reports,websocket",
                         help="comma-separated parts to run")
     parser.add_argument("--web-workers", type=int)
     parser.add_argument("--worker-concurrency", type=int)
     parser.add_argument("--worker-pool", choices=["prefork", "threads", "solo"])
+    parser.add_argument("--channel-layer", choices=["list", "pubsub"],
+                        help="the product's channel layer (CHANNEL_LAYER)")
     parser.add_argument("--agents", type=int)
     parser.add_argument("--rate", type=float)
     parser.add_argument("--calls", type=int)
@@ -877,6 +910,8 @@ def main(argv: list[str] | None = None) -> int:
             setattr(scale, name, getattr(args, name))
     if args.ramp:
         scale.ramp = [float(rate) for rate in args.ramp.split(",")]
+    if args.channel_layer:
+        os.environ["CHANNEL_LAYER"] = args.channel_layer  # every process the bench starts
     parts = set(args.only.split(","))
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
@@ -915,10 +950,59 @@ def main(argv: list[str] | None = None) -> int:
             results["product"] = pipeline_run("product", stack, scale, agents, caller_pool,
                                               baseline=False, ramp=scale.ramp,
                                               profile_seconds=args.profile)
+            # What the product's own receipts say about the same pops (receipts.py).
+            from crm_cti.telephony.receipts import receipts_summary
+
+            results["product"]["receipts_product"] = receipts_summary()
+            results["product"]["out_of_order"] = ratios.events_out_of_order()
+            top = _ramp_top(results["product"])[0]
+            if top and not args.quick:
+                # Past saturation: how late pops get at twice the top rate (ringing apart).
+                plan = loadgen_plan(url=stack.url, agents=agents, baseline=False,
+                                    caller_pool=caller_pool, phases=[{
+                                        "name": "overload", "rate": 2 * top, "seconds": 10,
+                                        "seed": 91, "drain_seconds": 60}])
+                extension_states_forget()
+                results["product"]["overload"] = run_loadgen("overload", plan)
         finally:
             stack.stop()
             sandbox.stop()
         say(f"product done: top rate {_ramp_top(results['product'])[0]}")
+
+    def part_scale_out() -> None:
+        # The ramp alone, with 1 and then 2 applier processes, on a fresh stream each time.
+        found: dict[str, Any] = {}
+        for appliers in (1, 2):
+            redis_flush()
+            extension_states_forget()
+            sandbox = start_sandbox(port=sandbox_port)
+            # As many shards in both runs, so that only the number of appliers differs.
+            stack = start_product(replace(scale, appliers=appliers), sandbox_port=sandbox_port,
+                                  extra_env={"TELEPHONY_SHARDS": str(SCALE_OUT_SHARDS)})
+            try:
+                plan = loadgen_plan(url=stack.url, agents=agents, baseline=False,
+                                    caller_pool=caller_pool, phases=[
+                                        # Seeds far apart: a ramp's steps count theirs
+                                        # up, and a call id seen in the other run would
+                                        # find that run's call ended (no pop).
+                                        {"name": "warmup", "rate": 25.0, "seconds": 5,
+                                         "seed": 1000 * appliers, "drain_seconds": 10},
+                                        {"kind": "ramp", "name": "ramp", "rates": scale.ramp,
+                                         "seconds": scale.ramp_seconds,
+                                         "seed": 1000 * appliers + 100,
+                                         "p99_limit_ms": scale.p99_limit_ms,
+                                         "drain_seconds": 10}])
+                out = run_loadgen(f"scale-{appliers}", plan)
+                found[f"top_{appliers}"] = _ramp_top(out)[0]
+                found[f"ramp_{appliers}"] = _phase(out, "ramp")
+            finally:
+                stack.stop()
+                sandbox.stop()
+        found["out_of_order"] = ratios.events_out_of_order()
+        if found.get("top_1"):
+            found["gain"] = round((found.get("top_2") or 0) / found["top_1"], 2)
+        results["scale_out"] = found
+        say(f"scale-out done: {found.get('top_1')} → {found.get('top_2')} ev/s")
 
     def part_baseline() -> None:
         redis_flush()
@@ -945,6 +1029,7 @@ def main(argv: list[str] | None = None) -> int:
         lookup["event_to_pop_rate"] = rate
         sandbox = start_sandbox(port=sandbox_port)
         stack = start_product(scale, sandbox_port=sandbox_port)
+        extension_states_forget()
         try:
             plan = loadgen_plan(url=stack.url, agents=agents, baseline=False, caller_pool=pool,
                                 phases=[{"name": "event_to_pop_1m", "rate": rate,
@@ -965,8 +1050,9 @@ def main(argv: list[str] | None = None) -> int:
                                              start_product=start_product)
         say(f"websocket done: {json.dumps(results['websocket'])[:300]}")
 
-    steps = {"product": part_product, "baseline": part_baseline, "rest": part_rest,
-             "lookup": part_lookup, "reports": part_reports, "websocket": part_websocket}
+    steps = {"product": part_product, "baseline": part_baseline, "scale": part_scale_out,
+             "rest": part_rest, "lookup": part_lookup, "reports": part_reports,
+             "websocket": part_websocket}
     for name, step in steps.items():
         if name not in parts:
             continue
@@ -984,6 +1070,7 @@ def main(argv: list[str] | None = None) -> int:
             results.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"[:2000]
             say(f"{name} FAILED: {exc}")
     results["summary"] = summary_build(results)
+    results["ratios"] = ratios.ratios_build(results)
     results["seconds"] = round(time.monotonic() - began, 1)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1, default=str) + "\n")

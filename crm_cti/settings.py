@@ -18,6 +18,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from crm_cti.keys import deployment_problems, load_or_create_key
 
@@ -199,6 +200,20 @@ if REDIS_URL:
             },
         }
     }
+    # CHANNEL_LAYER=pubsub: channels_redis's pub/sub layer, where a group send is one
+    # PUBLISH instead of a group read and a push per member; messages to a web process that
+    # is not subscribed at that moment are gone (no capacity, no expiry): the browser's
+    # reconnect snapshot covers that. README "Performance" has both measured.
+    if env.str("CHANNEL_LAYER", default="list") == "pubsub":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {
+                    "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 5}],
+                    "prefix": env.str("CHANNELS_PREFIX", default="crm_cti"),
+                },
+            }
+        }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -221,6 +236,21 @@ CELERY_TIMEZONE = "UTC"
 # The Celery queue this deployment's processes use (the ops page shows its depth): two
 # deployments (or test stacks) can share one Redis without taking each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# REST work (enrichment, sign-in subscriptions, RingOut polling, reconciliation, imports) has
+# a queue of its own, "<CELERY_QUEUE>.rest", so that a worker started with
+# ``-Q <CELERY_QUEUE>`` runs the applier and nothing that waits on RingCentral, and one with
+# ``-Q <CELERY_QUEUE>.rest`` the rest (README "Processes"; bench: the enrichment tasks took
+# ~40 % of the applier's process). A worker started without ``-Q`` consumes both, as before.
+CELERY_REST_QUEUE = f"{CELERY_TASK_DEFAULT_QUEUE}.rest"
+# Each queue its own exchange and routing key, as Celery makes the default queue when none
+# is declared: two queues bound with the default key would each get a copy of every task.
+CELERY_TASK_QUEUES = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in (CELERY_TASK_DEFAULT_QUEUE, CELERY_REST_QUEUE)
+)
+# Which tasks go to the REST queue: crm_cti/telephony/dispatch.py (REST_TASKS), by the queue
+# name of the running app (tests and test stacks change it at run time).
+CELERY_TASK_ROUTES = ("crm_cti.telephony.dispatch.task_route",)
 if not REDIS_URL:
     # Embedded mode: the in-process worker polls its in-memory broker, every second by
     # default, which would delay every pop by up to a second.
@@ -245,6 +275,10 @@ MESSAGE_SYNC_INTERVAL_SECONDS = env.int("MESSAGE_SYNC_INTERVAL_SECONDS", default
 # How often beat re-enqueues events stored but never processed (broker down, worker killed);
 # RingOuts whose polling lived only in a lost broker are picked up at the same pace.
 EVENT_SWEEP_INTERVAL_SECONDS = env.float("EVENT_SWEEP_INTERVAL_SECONDS", default=30.0)
+# Event streams (one per shard, events sharded by extension): more applier processes than
+# one raise the sustained rate only when there are about as many shards as appliers or
+# more; each applier then reads the shards it holds a lease on (telephony/stream.py).
+TELEPHONY_SHARDS = env.int("TELEPHONY_SHARDS", default=1)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "ops-worker-heartbeat": {"task": "ops.worker_heartbeat", "schedule": 60.0},
     "telephony-subscriptions-maintain": {

@@ -7,6 +7,10 @@ calls, then ``{"type": "call", "call": {...}}`` for every change and ``{"type": 
 and the pages use: refused for want of a session it closes with 4401, refused otherwise
 (another agent's id, an unknown one) with 4403.
 
+The browser answers each call frame it rendered with ``{"type": "receipt", ...}``
+(crm_cti/telephony/receipts.py): the operations page's event → render figures. A bad
+receipt is answered ``{"type": "error", "error": ...}``; the socket stays open.
+
 Every socket also joins its user's group (``crm_cti.accounts.sessions.user_group_name``):
 sign-out, a dead RingCentral session or a deactivation sends ``session.end`` there, and the
 socket closes with 4401 in whichever web process holds it.
@@ -17,13 +21,21 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from crm_cti.accounts.access import SIGN_IN, Watch, WatchRefused, watch_target
 from crm_cti.accounts.sessions import user_group_name
-from crm_cti.telephony.push import ACCOUNT_GROUP, agent_group_name
+from crm_cti.telephony import receipts
+from crm_cti.telephony.push import (
+    ACCOUNT_GROUP,
+    account_watch_end,
+    account_watch_start,
+    agent_group_name,
+)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -82,6 +94,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             return
         # Join first, then snapshot: a change between the two arrives after the snapshot
         # (and carries the full call object), so nothing is lost.
+        if watch.agent_id is None:
+            # Registered before the snapshot is read: see push.account_watched.
+            await sync_to_async(account_watch_start, thread_sensitive=False)(self.channel_name)
+        else:
+            await sync_to_async(receipts.socket_opened, thread_sensitive=False)(
+                agent_id=watch.agent_id, channel=self.channel_name)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "snapshot", "calls": await _snapshot(self.agent_id)})
@@ -89,6 +107,12 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            if self.agent_id is None:
+                await sync_to_async(account_watch_end, thread_sensitive=False)(
+                    self.channel_name)
+            else:
+                await sync_to_async(receipts.socket_closed, thread_sensitive=False)(
+                    agent_id=self.agent_id, channel=self.channel_name)
         if self.user_group:
             await self.channel_layer.group_discard(self.user_group, self.channel_name)
 
@@ -97,9 +121,37 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
         # A client may ask for a fresh snapshot (e.g. after its tab woke up).
-        if isinstance(content, dict) and content.get("type") == "snapshot":
+        if kind == "snapshot":
             await self.send_json({"type": "snapshot", "calls": await _snapshot(self.agent_id)})
+        elif kind == "receipt":
+            await self._receipt(content)
+
+    async def _receipt(self, content: dict[str, Any]) -> None:
+        try:
+            call_id, state, latency_ms = receipts.receipt_parse(content)
+        except receipts.InvalidReceipt as exc:
+            await self.send_json({"type": "error", "error": f"receipt: {exc}"})
+            return
+        if self.agent_id is None:
+            return  # an admin watching everyone: the agent's own socket answers for it
+        await sync_to_async(receipts.receipt_record, thread_sensitive=False)(
+            call_id=call_id, state=state, latency_ms=latency_ms)
 
     async def push_message(self, event: dict[str, Any]) -> None:
         await self.send_json(event["message"])
+
+    async def push_messages(self, event: dict[str, Any]) -> None:
+        """A batch's messages for this group, in order (push._send_many)."""
+        for message in event["messages"]:
+            await self.send_json(message)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        return orjson.loads(text_data)
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        # Every pop is encoded here, once per socket: orjson is several times json's speed.
+        return orjson.dumps(content).decode()

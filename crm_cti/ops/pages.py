@@ -17,6 +17,7 @@ from crm_cti.ops.selectors import (
     chart_bars,
     event_connections,
     failed_events,
+    pop_receipts,
     queue_depth,
     rate_budget,
     recent_errors,
@@ -30,6 +31,7 @@ def operations(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("The operations page is for admins.")
     agents = agents_with_tokens()
     series = activity_per_minute(minutes=60)
+    receipts = pop_receipts()
     return render(
         request,
         "ops/operations.html",
@@ -45,6 +47,9 @@ def operations(request: HttpRequest) -> HttpResponse:
             "queues": queue_depth(),
             "errors": recent_errors(),
             "chart": chart_bars(series),
+            "receipts": receipts,
+            "receipts_rows": [("last hour", receipts["hour"]), ("last day", receipts["day"])]
+            if receipts else [],
             # /healthz says only ok or failed to the public; why is shown here.
             "health": run_checks(),
         },

@@ -193,18 +193,22 @@ def queue_depth() -> dict[str, Any]:
     unprocessed = TelephonyEvent.objects.filter(processed_at__isnull=True).count()
     pending_enrichment = Call.objects.filter(enrichment=Call.Enrichment.PENDING).count()
     broker: int | None = None
+    rest_broker: int | None = None
     broker_error = ""
     if settings.REDIS_URL:
         try:
             client = redis_client()
             # With Redis as the broker, a Celery queue is a Redis list of that name.
             broker = int(client.llen(settings.CELERY_TASK_DEFAULT_QUEUE))
+            rest_broker = int(client.llen(settings.CELERY_REST_QUEUE))
         except Exception as exc:
             broker_error = f"{type(exc).__name__}: {exc}"
     from crm_cti.telephony.stream import stream_backlog
 
     return {
         "broker": broker,
+        # REST work (enrichment, polling) waits on its own queue (settings.CELERY_REST_QUEUE).
+        "rest_broker": rest_broker,
         "broker_error": broker_error,
         # Announced events no applier has read yet / read but not yet acknowledged.
         "stream": stream_backlog(),
@@ -302,3 +306,11 @@ def chart_bars(
         "total_events": sum(p["events"] for p in series),
         "total_pops": sum(p["pops"] for p in series),
     }
+
+
+def pop_receipts() -> dict[str, Any] | None:
+    """Event → render as agents' browsers reported it, over the last hour and day, pops
+    never acknowledged and calls that rang with no socket open (None in embedded mode)."""
+    from crm_cti.telephony.receipts import receipts_summary
+
+    return receipts_summary()

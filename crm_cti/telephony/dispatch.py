@@ -33,6 +33,29 @@ MESSAGE_EVENTS_APPLY = "messaging.message_events_apply"
 MESSAGES_IMPORT = "messaging.messages_import"
 
 
+# REST work: a queue of its own, "<queue>.rest" (settings.CELERY_REST_QUEUE), so that a worker
+# for the default queue runs the applier and nothing that waits on RingCentral. Every other
+# task runs on the default queue: event_process (embedded mode), call_missed_check (it
+# pushes the missed state), the events sweep (re-announces, replays the push journal), the
+# worker heartbeat.
+REST_TASKS = frozenset({
+    ACTIVE_CALLS_REFRESH, CALL_LOG_FETCH, CALLLOG_IMPORT, RINGOUT_POLL, SUBSCRIPTION_ENSURE,
+    "telephony.ringouts_sweep", "telephony.subscriptions_maintain", "telephony.reconcile_all",
+    "telephony.events_prune", "crm.contact_import_process", "crm.contact_imports_sweep",
+    # Messaging reads the message store for what an event announced, imports and syncs.
+    MESSAGE_EVENTS_APPLY, MESSAGES_IMPORT, "messaging.messages_sync_all",
+})
+
+
+def task_route(name: str, args: Any, kwargs: Any, options: Any, task: Any = None,
+               **kw: Any) -> dict[str, str] | None:
+    """Celery's router (settings.CELERY_TASK_ROUTES): the REST queue of the running app's
+    default queue, read at each send (not at import: test stacks change the queue)."""
+    if name in REST_TASKS:
+        return {"queue": f"{current_app.conf.task_default_queue}.rest"}
+    return None
+
+
 def tasks_are_eager() -> bool:
     """Eager Celery (tests, manage.py commands) cannot delay work: leave it to the sweeps."""
     return bool(current_app.conf.task_always_eager)

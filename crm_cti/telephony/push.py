@@ -6,13 +6,17 @@ import asyncio
 import logging
 import os
 import threading
+import time
+from datetime import datetime
 from typing import Any
 
+import orjson
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 from crm_cti.redis_client import deployment_key, redis_client
 from crm_cti.telephony.models import Call
+from crm_cti.telephony.receipts import pops_expect
 from crm_cti.telephony.serializers import call_to_dict
 
 logger = logging.getLogger(__name__)
@@ -57,23 +61,36 @@ def _send(groups: list[str], message: dict[str, Any]) -> None:
 
 
 def _send_many(sends: list[tuple[list[str], dict[str, Any]]]) -> None:
-    """Send each message to its groups: groups at once, each group's messages in order (two
-    changes of one call in a batch must not overtake each other)."""
+    """Send each message to its groups: one channel-layer send per group, carrying all of
+    that group's messages of the batch in order (two changes of one call must not overtake
+    each other); groups at once. A group_send costs channels_redis three Redis round trips,
+    so at 200 events/s a send per message and group was a fifth of the worker's time."""
     layer = get_channel_layer()
     if layer is None or not sends:
         return
     by_group: dict[str, list[dict[str, Any]]] = {}
     for groups, message in sends:
         for group in groups:
-            by_group.setdefault(group, []).append({"type": "push.message", "message": message})
+            by_group.setdefault(group, []).append(message)
 
-    async def send_group(group: str, events: list[dict[str, Any]]) -> None:
-        for event in events:
+    def envelope(messages: list[dict[str, Any]]) -> dict[str, Any]:
+        if len(messages) == 1:
+            return {"type": "push.message", "message": messages[0]}
+        return {"type": "push.messages", "messages": messages}
+
+    async def send_group(group: str, event: dict[str, Any]) -> None:
+        try:
+            await layer.group_send(group, event)
+        except Exception:
+            # Once more: the first send after Redis restarted finds the pool's connection
+            # closed by the server, and the pool opens a new one for the next. A batch's
+            # messages travel together, so one lost send would lose all of them.
+            logger.warning("push to %s failed; trying once more", group, exc_info=True)
             await layer.group_send(group, event)
 
     async def send_all() -> list[Any]:
         return await asyncio.gather(
-            *(send_group(group, events) for group, events in by_group.items()),
+            *(send_group(group, envelope(messages)) for group, messages in by_group.items()),
             return_exceptions=True,
         )
 
@@ -102,16 +119,85 @@ def push_call_dict(call: dict[str, Any]) -> None:
     push_call_dicts([call])
 
 
-def push_call_dicts(calls: list[dict[str, Any]]) -> None:
-    """Push serialized calls in this order (per group, Channels keeps the order of sends)."""
-    _send_many([(_groups_for(call), {"type": "call", "call": call}) for call in calls])
+def push_call_dicts(calls: list[dict[str, Any]],
+                    event_at: list[datetime | None] | None = None) -> None:
+    """Push serialized calls in this order (per group, Channels keeps the order of sends).
+
+    ``event_at``, beside each call, is when the event that made the change was stored: the
+    frame carries it (epoch ms) and the browser's receipt answers it (receipts.py)."""
+    account = account_watched()
+    frames: list[tuple[list[str], dict[str, Any]]] = []
+    expected: list[tuple[int, int, str]] = []
+    for index, call in enumerate(calls):
+        frame: dict[str, Any] = {"type": "call", "call": call}
+        at = event_at[index] if event_at is not None and index < len(event_at) else None
+        if at is not None:
+            frame["event_at"] = round(at.timestamp() * 1000, 1)
+            if call.get("agent_id") is not None:
+                expected.append((call["agent_id"], call["id"], call.get("state") or ""))
+        frames.append((_groups_for(call, account=account), frame))
+    # Expected before they are sent: a browser's receipt can beat the next round trip.
+    pops_expect(expected)
+    _send_many(frames)
 
 
-def _groups_for(call: dict[str, Any]) -> list[str]:
-    groups = [ACCOUNT_GROUP]
+def _groups_for(call: dict[str, Any], *, account: bool = True) -> list[str]:
+    groups = [ACCOUNT_GROUP] if account else []
     if call.get("agent_id") is not None:
         groups.insert(0, agent_group_name(call["agent_id"]))
     return groups
+
+
+# --------------------------------------------------------------------------- account watchers
+# Admins watching everyone (?agent=all) are few and seldom there; sending every change to
+# their group too doubled the channel-layer sends. The consumer records its channel while
+# it watches (a Redis sorted set scored by when it joined); pushes go to the account group
+# only while the set is not empty. Read once per batch after the commit: a watcher that
+# joined before the read gets the change, one that joined after read it in its snapshot
+# (the consumer joins, then snapshots). A web process that died leaves its members behind:
+# that only costs sends, and members older than a day are dropped.
+ACCOUNT_WATCHERS_NAME = "account-watchers"
+WATCHER_MAX_AGE_SECONDS = 86400
+
+
+def account_watch_start(channel: str) -> None:
+    client = redis_client()
+    if client is None:
+        return
+    now = time.time()
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.zadd(deployment_key(ACCOUNT_WATCHERS_NAME), {channel: now})
+        pipe.zremrangebyscore(deployment_key(ACCOUNT_WATCHERS_NAME), "-inf",
+                              now - WATCHER_MAX_AGE_SECONDS)
+        pipe.execute()
+    except Exception:
+        # The pushes then find no watcher and skip the account group until Redis answers
+        # again; the socket's snapshot (and a reconnect's) still shows every call.
+        logger.warning("could not record an account watcher", exc_info=True)
+
+
+def account_watch_end(channel: str) -> None:
+    client = redis_client()
+    if client is None:
+        return
+    try:
+        client.zrem(deployment_key(ACCOUNT_WATCHERS_NAME), channel)
+    except Exception:
+        logger.warning("could not forget an account watcher", exc_info=True)
+
+
+def account_watched() -> bool:
+    """Whether anyone watches the account group (always, without Redis: in memory a send
+    to an empty group costs nothing; and when Redis cannot say, send)."""
+    client = redis_client()
+    if client is None:
+        return True
+    try:
+        return bool(client.zcount(deployment_key(ACCOUNT_WATCHERS_NAME),
+                                  time.time() - WATCHER_MAX_AGE_SECONDS, "+inf"))
+    except Exception:
+        return True
 
 
 def push_calls(call_ids: list[int]) -> None:
@@ -154,11 +240,9 @@ def push_journal_add(*, call_ids: list[int]) -> str | None:
     client = _journal()
     if client is None:
         return None
-    import json
-    import time
     import uuid
 
-    entry = json.dumps({"id": uuid.uuid4().hex, "calls": sorted(set(call_ids))})
+    entry = orjson.dumps({"id": uuid.uuid4().hex, "calls": sorted(set(call_ids))}).decode()
     try:
         client.zadd(deployment_key(PUSH_JOURNAL_NAME), {entry: time.time()})
     except Exception:
@@ -186,14 +270,11 @@ def push_journal_replay(*, older_than: float) -> int:
     client = _journal()
     if client is None:
         return 0
-    import json
-    import time
-
     entries = client.zrangebyscore(deployment_key(PUSH_JOURNAL_NAME), "-inf",
                                    time.time() - older_than, start=0, num=500)
     call_ids: set[int] = set()
     for raw in entries:
-        call_ids.update(json.loads(raw)["calls"])
+        call_ids.update(orjson.loads(raw)["calls"])
     # Calls created in a transaction that was rolled back do not exist: nothing to send.
     push_calls(sorted(call_ids))
     if entries:

@@ -41,8 +41,9 @@ import os
 import socket
 import threading
 import time
+import zlib
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis
 from django.conf import settings
@@ -76,8 +77,25 @@ SWEEP_BATCH = 1000
 SWEEP_PAGES = 20
 
 
-def stream_key() -> str:
-    return deployment_key(STREAM_NAME)
+def shard_count() -> int:
+    return max(1, int(settings.TELEPHONY_SHARDS))
+
+
+def shard_of(extension_id: str) -> int:
+    """The shard of an extension: all its events go to one stream, so one applier at a
+    time reads them (crc32: the same in every process, unlike ``hash``)."""
+    count = shard_count()
+    return zlib.crc32(extension_id.encode()) % count if count > 1 else 0
+
+
+def stream_key(shard: int = 0) -> str:
+    # Shard 0 keeps the unsharded name: a deployment that turns sharding on keeps its stream.
+    name = STREAM_NAME if shard == 0 else f"{STREAM_NAME}:{shard}"
+    return deployment_key(name)
+
+
+def stream_keys() -> list[str]:
+    return [stream_key(shard) for shard in range(shard_count())]
 
 
 def event_announce(*, event_id: int, extension_id: str) -> None:
@@ -87,7 +105,7 @@ def event_announce(*, event_id: int, extension_id: str) -> None:
     try:
         if client is not None and not dispatch.tasks_are_eager():
             client.xadd(
-                stream_key(),
+                stream_key(shard_of(extension_id)),
                 {"id": event_id, "ext": extension_id},
                 maxlen=STREAM_MAXLEN,
                 approximate=True,
@@ -104,14 +122,22 @@ def stream_backlog() -> dict[str, int] | None:
     client = redis_client()
     if client is None:
         return None
-    try:
-        length = int(client.xlen(stream_key()))
-        groups = {g["name"].decode(): g for g in client.xinfo_groups(stream_key())}
-    except Exception:  # no stream yet, or Redis away: nothing to show
-        return None
-    # Applied entries are deleted, so the stream holds exactly what is unread or unacknowledged.
-    pending = int((groups.get(GROUP) or {}).get("pending") or 0)
-    return {"waiting": max(length - pending, 0), "unacknowledged": pending}
+    waiting = unacknowledged = 0
+    found = False
+    for key in stream_keys():
+        try:
+            length = int(client.xlen(key))
+            groups = {g["name"].decode(): g for g in client.xinfo_groups(key)}
+        except Exception:  # no stream yet (this shard), or Redis away: nothing to show
+            groups = None
+        if groups is None:
+            continue
+        found = True
+        # Applied entries are deleted: a stream holds exactly what is unread or unacknowledged.
+        pending = int((groups.get(GROUP) or {}).get("pending") or 0)
+        waiting += max(length - pending, 0)
+        unacknowledged += pending
+    return {"waiting": waiting, "unacknowledged": unacknowledged} if found else None
 
 
 def stream_event_ids() -> set[int] | None:
@@ -121,19 +147,21 @@ def stream_event_ids() -> set[int] | None:
     if client is None:
         return None
     ids: set[int] = set()
-    start = "-"
     try:
-        while True:
-            entries = client.xrange(stream_key(), min=start, max="+", count=STREAM_PAGE)
-            for _entry_id, fields in entries:
-                with contextlib.suppress(KeyError, ValueError):
-                    ids.add(int(fields[b"id"]))
-            if len(entries) < STREAM_PAGE:
-                return ids
-            start = "(" + entries[-1][0].decode()
+        for key in stream_keys():
+            start = "-"
+            while True:
+                entries = client.xrange(key, min=start, max="+", count=STREAM_PAGE)
+                for _entry_id, fields in entries:
+                    with contextlib.suppress(KeyError, ValueError):
+                        ids.add(int(fields[b"id"]))
+                if len(entries) < STREAM_PAGE:
+                    break
+                start = "(" + entries[-1][0].decode()
     except Exception:
         logger.warning("could not read the event stream", exc_info=True)
         return None
+    return ids
 
 
 def events_sweep() -> int:
@@ -214,28 +242,61 @@ def _events_reannounce(event_ids: list[int], *, stream: bool) -> int:
     return len(again)
 
 
-Entry = tuple[bytes, dict[bytes, bytes]]
+class Entry(NamedTuple):
+    """One stream entry, with the stream (shard) it was read from."""
+
+    id: bytes
+    fields: dict[bytes, bytes]
+    stream: str
+
+
+# Shard leases (TELEPHONY_SHARDS > 1): an applier reads only the shards it holds, so one
+# extension's events are read by one applier at a time and appliers do not queue on each
+# other's extension locks. Each applier holds about shards / live appliers; a lease not
+# renewed for SHARD_LEASE_MS (its applier died) is free for another to take, and the
+# entries the dead one held are then claimed after CLAIM_IDLE_MS as before. Correctness
+# never rests on the leases: the tracker locks an extension's row and applies its pending
+# events in sequence order whoever reads them.
+SHARD_LEASE_MS = 10_000
+SHARD_RENEW_SECONDS = 2.0
+APPLIERS_NAME = "telephony-appliers"
+_RENEW = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+)
+_RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('del', KEYS[1]) else return 0 end"
+)
+
+
+def _lease_key(shard: int) -> str:
+    return deployment_key(f"{STREAM_NAME}-lease:{shard}")
 
 
 class Applier:
-    """One consumer of the stream; ``run`` loops until ``stop`` is set."""
+    """One consumer of the stream(s); ``run`` loops until ``stop`` is set."""
 
     def __init__(self, *, consumer: str | None = None) -> None:
         self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}"
-        self._group_ready = False
+        self._group_ready: set[str] = set()
         self._next_claim = 0.0
+        self._next_lease = 0.0
+        self.shards: list[int] = []
         # A batch that failed while the database was away is retried first.
         self._retry: list[Entry] = []
 
     def run(self, stop: threading.Event) -> None:
-        logger.info("applier %s reading %s", self.consumer, stream_key())
+        logger.info("applier %s reading %s (%d shards)", self.consumer, stream_key(),
+                    shard_count())
         while not stop.is_set():
             try:
                 self.step()
             except Exception:
                 logger.exception("applier %s: batch failed; retrying", self.consumer)
-                self._group_ready = False
+                self._group_ready = set()
                 stop.wait(ERROR_PAUSE_SECONDS)
+        self.shards_release()
         logger.info("applier %s stopped", self.consumer)
 
     def step(self) -> int:
@@ -243,21 +304,95 @@ class Applier:
         client = redis_client()
         if client is None:
             raise RuntimeError("the applier needs REDIS_URL")
-        if not self._group_ready:
-            self._group_ensure(client)
+        self._shards_refresh(client)
+        if not self.shards:
+            time.sleep(BLOCK_MS / 1000)  # every shard is held by another applier
+            return 0
+        self._group_ensure(client)
         entries = self._retry_keep(client) or self._claim(client) or self._read(client)
         if entries:
             self._apply(client, entries)
         return len(entries)
 
+    # -- shards --------------------------------------------------------------------------
+    def _keys(self) -> list[str]:
+        return [stream_key(shard) for shard in self.shards]
+
+    def _shards_refresh(self, client: Any) -> None:
+        count = shard_count()
+        if count == 1:
+            # One stream, read by every applier through the consumer group (as before
+            # sharding): nothing to share out.
+            self.shards = [0]
+            return
+        now = time.monotonic()
+        if now < self._next_lease:
+            return
+        self._next_lease = now + SHARD_RENEW_SECONDS
+        wall = time.time()
+        appliers = deployment_key(APPLIERS_NAME)
+        pipe = client.pipeline(transaction=False)
+        pipe.zadd(appliers, {self.consumer: wall})
+        pipe.zremrangebyscore(appliers, "-inf", wall - SHARD_LEASE_MS / 1000)
+        pipe.zcard(appliers)
+        live = max(int(pipe.execute()[-1]), 1)
+        target = -(-count // live)  # ceil: every shard has a reader
+        held = [shard for shard in self.shards
+                if client.eval(_RENEW, 1, _lease_key(shard), self.consumer, SHARD_LEASE_MS)]
+        while len(held) > target:
+            client.eval(_RELEASE, 1, _lease_key(held.pop()), self.consumer)
+        for shard in range(count):
+            if len(held) >= target:
+                break
+            if shard not in held and client.set(_lease_key(shard), self.consumer, nx=True,
+                                                px=SHARD_LEASE_MS):
+                held.append(shard)
+        if sorted(held) != sorted(self.shards):
+            logger.info("applier %s now reads shards %s of %d", self.consumer, sorted(held),
+                        count)
+        self.shards = sorted(held)
+
+    def shards_release(self) -> None:
+        """Give the shards back at once (a clean stop), so another applier need not wait
+        for the leases to run out."""
+        client = redis_client()
+        if client is None or shard_count() == 1:
+            return
+        with contextlib.suppress(Exception):
+            for shard in self.shards:
+                client.eval(_RELEASE, 1, _lease_key(shard), self.consumer)
+            client.zrem(deployment_key(APPLIERS_NAME), self.consumer)
+        self.shards = []
+
     def _group_ensure(self, client: Any) -> None:
-        try:
-            # "0": a new group also takes what was announced before any applier ran.
-            client.xgroup_create(stream_key(), GROUP, id="0", mkstream=True)
-        except redis.ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
-        self._group_ready = True
+        if not self.shards:
+            self._shards_refresh(client)
+        for key in self._keys():
+            if key in self._group_ready:
+                continue
+            try:
+                # "0": a new group also takes what was announced before any applier ran.
+                client.xgroup_create(key, GROUP, id="0", mkstream=True)
+            except redis.ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            self._group_ready.add(key)
+
+    # -- reading -------------------------------------------------------------------------
+    def _delivered(self, client: Any, entries: list[Entry]) -> dict[bytes, int]:
+        """Of ``entries``, those still pending for this consumer, with how many times the
+        stream delivered each."""
+        delivered: dict[bytes, int] = {}
+        by_stream: dict[str, list[bytes]] = {}
+        for entry in entries:
+            by_stream.setdefault(entry.stream, []).append(entry.id)
+        for key, ids in by_stream.items():
+            for row in client.xpending_range(
+                key, GROUP, min=min(ids, key=_id_order), max=max(ids, key=_id_order),
+                count=len(ids) + 100, consumername=self.consumer,
+            ):
+                delivered[row["message_id"]] = int(row["times_delivered"])
+        return delivered
 
     def _retry_keep(self, client: Any) -> list[Entry]:
         """The batch kept while the database was away, as far as it is still ours. Each try
@@ -266,20 +401,14 @@ class Applier:
         them over (a take-over counts a delivery)."""
         if not self._retry:
             return []
-        ids = [entry_id for entry_id, _fields in self._retry]
-        mine = {
-            row["message_id"]
-            for row in client.xpending_range(
-                stream_key(), GROUP, min=min(ids, key=_id_order), max=max(ids, key=_id_order),
-                count=len(ids) + 100, consumername=self.consumer,
-            )
-        }
-        self._retry = [entry for entry in self._retry if entry[0] in mine]
-        if self._retry:
-            client.xclaim(
-                stream_key(), GROUP, self.consumer, min_idle_time=0,
-                message_ids=[entry_id for entry_id, _fields in self._retry], justid=True,
-            )
+        mine = set(self._delivered(client, self._retry))
+        self._retry = [entry for entry in self._retry if entry.id in mine]
+        by_stream: dict[str, list[bytes]] = {}
+        for entry in self._retry:
+            by_stream.setdefault(entry.stream, []).append(entry.id)
+        for key, ids in by_stream.items():
+            client.xclaim(key, GROUP, self.consumer, min_idle_time=0, message_ids=ids,
+                          justid=True)
         return self._retry
 
     def _claim(self, client: Any) -> list[Entry]:
@@ -287,11 +416,14 @@ class Applier:
         if now < self._next_claim:
             return []
         self._next_claim = now + CLAIM_EVERY_SECONDS
-        result = client.xautoclaim(
-            stream_key(), GROUP, self.consumer, min_idle_time=CLAIM_IDLE_MS,
-            start_id="0-0", count=BATCH_SIZE,
-        )
-        entries = [entry for entry in result[1] if entry and entry[1]]
+        entries: list[Entry] = []
+        for key in self._keys():
+            result = client.xautoclaim(
+                key, GROUP, self.consumer, min_idle_time=CLAIM_IDLE_MS,
+                start_id="0-0", count=BATCH_SIZE,
+            )
+            entries += [Entry(entry[0], entry[1], key) for entry in result[1]
+                        if entry and entry[1]]
         if entries:
             logger.warning("applier %s took over %d unacknowledged events", self.consumer,
                            len(entries))
@@ -303,44 +435,43 @@ class Applier:
         times: every applier that read them died or hung before acknowledging them (an event
         that kills its applier would otherwise kill each one in turn)."""
         limit = settings.EVENT_MAX_ATTEMPTS
-        ids = [entry_id for entry_id, _fields in entries]
-        delivered = {
-            row["message_id"]: int(row["times_delivered"])
-            for row in client.xpending_range(
-                stream_key(), GROUP, min=min(ids, key=_id_order), max=max(ids, key=_id_order),
-                count=len(ids) + 100, consumername=self.consumer,
-            )
-        }
-        worn = [entry for entry in entries if delivered.get(entry[0], 0) > limit]
+        delivered = self._delivered(client, entries)
+        worn = [entry for entry in entries if delivered.get(entry.id, 0) > limit]
         if not worn:
             return entries
-        event_ids = [pk for pk in (_event_id(fields) for _id, fields in worn) if pk is not None]
+        event_ids = [pk for pk in (_event_id(entry.fields) for entry in worn) if pk is not None]
         close_old_connections()
         events_fail(
             event_ids=event_ids,
             error=f"delivered {limit} times to appliers that never finished it",
         )
-        self._ack(client, [entry_id for entry_id, _fields in worn])
-        worn_ids = {entry_id for entry_id, _fields in worn}
-        return [entry for entry in entries if entry[0] not in worn_ids]
+        self._ack(client, worn)
+        worn_ids = {entry.id for entry in worn}
+        return [entry for entry in entries if entry.id not in worn_ids]
 
     def _read(self, client: Any) -> list[Entry]:
+        # Every held shard in one blocking read.
         response = client.xreadgroup(
-            GROUP, self.consumer, {stream_key(): ">"}, count=BATCH_SIZE, block=BLOCK_MS
+            GROUP, self.consumer, dict.fromkeys(self._keys(), ">"), count=BATCH_SIZE,
+            block=BLOCK_MS,
         )
-        return [entry for _stream, entries in response or [] for entry in entries]
+        return [
+            Entry(entry[0], entry[1], key.decode() if isinstance(key, bytes) else key)
+            for key, entries in response or [] for entry in entries
+        ]
 
+    # -- applying ------------------------------------------------------------------------
     def _apply(self, client: Any, entries: list[Entry]) -> None:
         self._retry = entries
         event_ids = []
         extension_ids: set[str] | None = set()
-        for _entry_id, fields in entries:
-            event_id = _event_id(fields)
+        for entry in entries:
+            event_id = _event_id(entry.fields)
             if event_id is None:
-                logger.error("applier: malformed stream entry %r dropped", fields)
+                logger.error("applier: malformed stream entry %r dropped", entry.fields)
                 continue
             event_ids.append(event_id)
-            extension = fields.get(b"ext", b"").decode(errors="replace")
+            extension = entry.fields.get(b"ext", b"").decode(errors="replace")
             if not extension:
                 extension_ids = None  # the batch then reads every extension from the rows
             elif extension_ids is not None:
@@ -357,7 +488,7 @@ class Applier:
             )
         finally:
             close_old_connections()
-        done = [entry_id for entry_id, fields in entries if _event_id(fields) not in again]
+        done = [entry for entry in entries if _event_id(entry.fields) not in again]
         self._ack(client, done)
         if again:
             # Left unacknowledged: claimed again after CLAIM_IDLE_MS, by any applier.
@@ -365,12 +496,16 @@ class Applier:
                            len(again), sorted(again))
         self._retry = []
 
-    def _ack(self, client: Any, entry_ids: list[bytes]) -> None:
-        if not entry_ids:
+    def _ack(self, client: Any, entries: list[Entry]) -> None:
+        if not entries:
             return
+        by_stream: dict[str, list[bytes]] = {}
+        for entry in entries:
+            by_stream.setdefault(entry.stream, []).append(entry.id)
         pipe = client.pipeline(transaction=False)
-        pipe.xack(stream_key(), GROUP, *entry_ids)
-        pipe.xdel(stream_key(), *entry_ids)
+        for key, ids in by_stream.items():
+            pipe.xack(key, GROUP, *ids)
+            pipe.xdel(key, *ids)
         pipe.execute()
 
 

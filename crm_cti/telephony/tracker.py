@@ -272,6 +272,8 @@ class ApplyResult:
     ended_call_ids: list[int] = field(default_factory=list)
     # The call objects to push, one per change, in the order the changes happened.
     messages: list[dict[str, Any]] = field(default_factory=list)
+    # Beside each message: when the event that made the change was stored (pop receipts).
+    message_event_at: list[datetime | None] = field(default_factory=list)
     # Calls a NoCall left ringing with a new missed_due_at: check them when it has passed.
     missed_pending_call_ids: list[int] = field(default_factory=list)
     # Message-store notifications: no call to apply them to; messaging applies them after
@@ -528,6 +530,7 @@ def _event_apply_one(
             if call.pk not in result.changed_call_ids:
                 result.changed_call_ids.append(call.pk)
             result.messages.append(call_to_dict(call))
+            result.message_event_at.append(event.received_at)
             if ended_now:
                 result.ended_call_ids.append(call.pk)
     if newer_than_extension:
@@ -590,4 +593,5 @@ def calls_missed_expire(
         result.changed_call_ids.append(call.pk)
         result.ended_call_ids.append(call.pk)
         result.messages.append(call_to_dict(call))
+        result.message_event_at.append(None)  # no event made it: the grace ran out
     return result

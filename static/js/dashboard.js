@@ -585,6 +585,8 @@
     } else if (message.type === "call" && message.call) {
       upsert(message.call);
       upsertRecent(message.call);
+      // Rendered: say so (the card is in the DOM now).
+      if (window.crmLive) window.crmLive.receipt(message);
     }
   });
 

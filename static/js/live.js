@@ -108,9 +108,22 @@
     }
   });
 
+  // A page that rendered a pushed call frame acknowledges it: the operations page's
+  // event → render figures (crm_cti/telephony/receipts.py). Frames without event_at (a
+  // snapshot, a re-push) ask for none.
+  function receipt(message) {
+    if (!message || !message.call || typeof message.event_at !== "number") return;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify({
+      type: "receipt", call: message.call.id, state: message.call.state,
+      event_at: message.event_at, rendered_at: Date.now(),
+    }));
+  }
+
   window.crmLive = {
     isOpen: () => Boolean(socket && socket.readyState === WebSocket.OPEN),
     reconnect: reconnectNow,
+    receipt,
   };
   connect();
 })();

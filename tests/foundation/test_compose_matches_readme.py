@@ -8,13 +8,13 @@ import yaml
 
 from .helpers import ROOT
 
-PROCESSES = ("web", "worker", "beat", "events", "sandbox")
+PROCESSES = ("web", "worker", "worker-rest", "beat", "events", "sandbox")
 
 
 def readme_commands() -> dict[str, str]:
     text = (ROOT / "README.md").read_text()
     section = text.split("## Processes", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| (\w+) \| `([^`]+)` \|", section, flags=re.MULTILINE)
+    rows = re.findall(r"^\| ([\w-]+) \| `([^`]+)` \|", section, flags=re.MULTILINE)
     return dict(rows)
 
 
@@ -35,7 +35,7 @@ def test_each_process_runs_the_command_readme_gives():
 
 def test_app_services_run_in_distributed_mode():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-    for name in ("web", "worker", "beat", "events"):
+    for name in ("web", "worker", "worker-rest", "beat", "events"):
         env = compose["services"][name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")

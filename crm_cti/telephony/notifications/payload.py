@@ -11,6 +11,8 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 from crm_cti.telephony.notifications.shape import InvalidEvent
 
 # A notification is four levels deep; anything much deeper is not one (and deep nesting
@@ -52,7 +54,14 @@ def payload_load(body: bytes) -> dict[str, Any]:
     so a caller name with either is still kept (PostgreSQL refuses both, and the platform
     would redeliver the event for ever); NaN and infinities become null."""
     try:
-        payload = json.loads(body.decode("utf-8-sig"), parse_constant=lambda _name: None)
+        # orjson (several times faster) reads every plain notification; whatever it refuses
+        # (NaN, lone surrogates, huge integers, a BOM, bad UTF-8) json reads as before.
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        payload = None
+    try:
+        if payload is None:
+            payload = json.loads(body.decode("utf-8-sig"), parse_constant=lambda _name: None)
     except RecursionError:
         raise InvalidEvent(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError:  # bad UTF-8, bad JSON, an integer of more than 4300 digits

@@ -102,7 +102,7 @@ def _applied_publish(result: ApplyResult, journal: str | None, *, account_mode: 
         message_events_hand_on(event_ids=result.message_event_ids)
     if not result.changed_call_ids:
         return
-    push_call_dicts(result.messages)
+    push_call_dicts(result.messages, result.message_event_at)
     push_journal_done(journal)
     # The pushed messages carry each call's agent: no query needed to find the scopes. The
     # tracker already marked the calls it ended as waiting for the call log.
