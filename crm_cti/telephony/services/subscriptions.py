@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from crm_cti.accounts.locks import shared_lock
 from crm_cti.accounts.models import Agent
+from crm_cti.accounts.permissions import CALL_CONTROL, agent_has_permission, service_has_permission
 from crm_cti.ringcentral.errors import NotFound, RingCentralError
 from crm_cti.telephony.models import Subscription
 from crm_cti.telephony.notifications import parse_time
-from crm_cti.telephony.services.scopes import call_control_granted
 
 logger = logging.getLogger(__name__)
 
@@ -56,16 +56,16 @@ def event_filters_wanted(*, agent: Agent | None, client: Any) -> list[str]:
     """The filters the owner's subscription should have: presence, and telephony sessions
     when its token's scope has ``CallControl``."""
     # The service credential's token (and its scope) exists once it was first fetched.
-    if agent is None and not call_control_granted(agent=None):
+    if agent is None and not service_has_permission(CALL_CONTROL):
         with contextlib.suppress(Exception):
             client.token_source.access_token()
     if agent is not None:
         filters = [EXTENSION_EVENT_FILTER]
-        if call_control_granted(agent=agent):
+        if agent_has_permission(agent, CALL_CONTROL):
             filters.append(EXTENSION_SESSIONS_FILTER)
         return filters
     filters = [ACCOUNT_EVENT_FILTER]
-    if call_control_granted(agent=None):
+    if service_has_permission(CALL_CONTROL):
         filters.append(ACCOUNT_SESSIONS_FILTER)
     return filters
 
