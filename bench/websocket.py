@@ -74,15 +74,18 @@ def _agent_calls(app_url: str, sandbox_url: str, agent: dict[str, Any], calls: i
                 out["lost"] += 1
                 out.setdefault("lost_examples", []).append(session_id)
             else:
-                out["latencies"].append(popped)
+                out["latencies"].append(popped[0])
             http.post(f"{sandbox_url}/sandbox/calls/{session_id}/hangup", json={}, timeout=10)
-            out["duplicated"] += _count_ringing(socket, session_id)
+            if popped is not None:
+                out["duplicated"] += _count_ringing(socket, session_id, popped[1])
     finally:
         socket.close()
         http.close()
 
 
-def _wait_ringing(socket: Any, session_id: str, started: float) -> float | None:
+def _wait_ringing(socket: Any, session_id: str, started: float,
+                  ) -> tuple[float, int] | None:
+    """(seconds to the ringing card, its call id), None when it never came."""
     deadline = time.monotonic() + POP_TIMEOUT_SECONDS
     while (left := deadline - time.monotonic()) > 0:
         try:
@@ -91,13 +94,16 @@ def _wait_ringing(socket: Any, session_id: str, started: float) -> float | None:
             return None
         call = message.get("call") if message.get("type") == "call" else None
         if call and call["session_id"] == session_id and call["state"] == "ringing":
-            return time.perf_counter() - started
+            return time.perf_counter() - started, call["id"]
     return None
 
 
-def _count_ringing(socket: Any, session_id: str) -> int:
-    """Ringing cards for the call that came after the first (until it ended)."""
+def _count_ringing(socket: Any, session_id: str, card_id: int) -> int:
+    """Second pops of the call until it ended: a ringing card of another call row, or the
+    card ringing again after it left ringing. (A ringing card updated in place — presence
+    and telephony sessions each add facts to the same card — is not a second pop.)"""
     extra = 0
+    left_ringing = False
     deadline = time.monotonic() + POP_TIMEOUT_SECONDS
     while (left := deadline - time.monotonic()) > 0:
         try:
@@ -106,9 +112,11 @@ def _count_ringing(socket: Any, session_id: str) -> int:
             break
         call = message.get("call") if message.get("type") == "call" else None
         if call and call["session_id"] == session_id:
-            if call["state"] == "ringing":
+            if call["state"] == "ringing" and (call["id"] != card_id or left_ringing):
                 extra += 1
-            elif call["state"] in ("ended", "missed"):
+            elif call["state"] != "ringing":
+                left_ringing = True
+            if call["state"] in ("ended", "missed"):
                 break
     return extra
 

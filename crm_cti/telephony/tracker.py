@@ -203,6 +203,12 @@ def _apply_view(
     if sets_state:
         if view.status != "NoCall" and session and call.state in Call.FINAL_STATES:
             pass  # an old live party status arriving late: the session's end stands
+        elif (session and view.status == "Ringing" and call.answered_at is not None
+              and party is not None and party.leg_id == call.party_id):
+            # The party's Setup/Proceeding applied after presence said it answered (each
+            # kind is applied in its own order): old news, the call does not ring again.
+            # A new party of this extension (transferred back) does ring.
+            pass
         elif view.status != "NoCall":
             if call.state in Call.FINAL_STATES:
                 # Reopened by a newer event (transitional NoCall): the same card carries on.

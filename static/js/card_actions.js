@@ -102,6 +102,9 @@
   function say(slot, text, error) {
     const status = slot.querySelector("[data-cc-status]");
     const alert = slot.querySelector("[data-cc-error]");
+    // The call ended while the press was on its way (its event emptied the slot): the card
+    // says so already, there is nowhere left to answer.
+    if (!status || !alert) return;
     status.textContent = error ? "" : text;
     alert.textContent = error ? text : "";
   }
@@ -160,10 +163,16 @@
     const action = target.dataset.action;
     const callId = slot.dataset.callId;
     target.disabled = true;
+    // The buttons this press was made from: the platform's event that confirms it redraws
+    // them, and that redraw keeps the press's answer (render), whether it comes before or
+    // after the answer does.
+    slot.dataset.pressedFrom = slot.dataset.drawn;
     say(slot, "Asking RingCentral…");
     const { ok, data } = await press(callId, action, dataFor(slot, target, action));
     target.disabled = false;
     if (!ok) {
+      // Refused: nothing changes at RingCentral, so the next redraw is not this press's.
+      delete slot.dataset.pressedFrom;
       // The sign-in check in front of every API answers {"error": code, "message": text}.
       say(slot, data.message || data.error || "RingCentral refused.", true);
       return;
@@ -177,7 +186,10 @@
     if (action === "record_start") slot.dataset.recording = "on";
     if (action === "record_pause") slot.dataset.recording = "paused";
     if (["consult", "consult_complete", "consult_cancel", "record_start", "record_pause"].includes(action)) {
+      const confirming = slot.dataset.pressedFrom !== undefined;
       draw(slot, slot._call);
+      // Redrawn here, not by an event: the event still to come confirms from these buttons.
+      if (confirming) slot.dataset.pressedFrom = slot.dataset.drawn;
     }
   }
 
@@ -198,6 +210,7 @@
       slot.hidden = true;
       slot.textContent = "";
       delete slot.dataset.drawn;
+      delete slot.dataset.pressedFrom;
       return;
     }
     slot.hidden = false;
@@ -211,8 +224,12 @@
     }
     // Redrawn only when what decides the buttons changed: an open picker survives the rest.
     if (slot.dataset.drawn === `${call.state}:${slot.dataset.consult || ""}:${slot.dataset.recording || ""}`) return;
+    // The first redraw away from the buttons a press was made from is that press confirmed:
+    // its answer ("Parked at *801.") still applies. Any other change makes it stale.
+    const confirmed = slot.dataset.pressedFrom === slot.dataset.drawn;
+    delete slot.dataset.pressedFrom;
     draw(slot, call);
-    say(slot, "");
+    if (!confirmed) say(slot, "");
   }
 
   window.crmCallActions = { render, devices };

@@ -180,10 +180,15 @@ def test_hold_a_call_that_already_ended_says_so_next_to_the_button(browser, rc_s
     rc_sandbox.config(speed=2, rate_limits={"enabled": False})
     page = browser.new_page()
     sign_in(page, rc_sandbox, live_app, extension="102")
-    # The event that ends the call (presence #3: Ringing, CallConnected, NoCall) is lost,
-    # so the card still shows the call as connected when the caller has hung up.
+    # The events that end the call are lost (presence #3: Ringing, CallConnected, NoCall;
+    # the telephony session's #4: Setup, Proceeding, Answered, Disconnected; a fault without
+    # "event" would drop the #3 of both kinds, the session's Answered among them), so the
+    # card still shows the call as connected when the caller has hung up.
     call = rc_sandbox.start_call("interactive", extension="102", from_="+16504445567",
-                                 ring_seconds=600, faults=[{"type": "drop", "index": 2}])
+                                 ring_seconds=600, faults=[
+                                     {"type": "drop", "index": 2, "event": "presence"},
+                                     {"type": "drop", "index": 3, "event": "telephony-sessions"},
+                                 ])
     page.locator(f"{CARD}[data-state='ringing']").wait_for()
     rc_sandbox.call_action(call["sessionId"], "answer")
     card = page.locator(f"{CARD}[data-state='connected']")
@@ -201,8 +206,11 @@ def test_a_warm_transfer_called_off_then_park(browser, rc_sandbox, live_app):
     rc_sandbox.config(speed=2, rate_limits={"enabled": False})
     page = browser.new_page()
     sign_in(page, rc_sandbox, live_app, extension="102")
+    # The call's telephony-session events come late (as they may): each press's answer is
+    # on the card before the event that confirms it, and the confirming redraw keeps it.
     call = rc_sandbox.start_call("interactive", extension="102", from_="+16504445567",
-                                 ring_seconds=600)
+                                 ring_seconds=600, faults=[
+                                     {"type": "slow", "delay": 1.0, "event": "telephony-sessions"}])
     page.locator(f"{CARD}[data-state='ringing']").wait_for()
     rc_sandbox.call_action(call["sessionId"], "answer")
     customer = page.locator(f"{CARD}[data-state='connected']").first
@@ -221,6 +229,6 @@ def test_a_warm_transfer_called_off_then_park(browser, rc_sandbox, live_app):
     rc_sandbox.wait_for(lambda: rc_sandbox.call(consults[0]["sessionId"])["endTime"])
 
     actions.get_by_role("button", name="Park").click()
-    page.wait_for_selector(f"{CARD}[data-call-id='{customer_id}'] [data-cc-status]"
-                           ":text('Parked at *801.')")
+    page.wait_for_selector(f"{CARD}[data-call-id='{customer_id}'][data-state='parked']")
+    assert actions.locator("[data-cc-status]").inner_text() == "Parked at *801."
     assert _leg(rc_sandbox, call["sessionId"])["telephonyStatus"] == "ParkedCall"

@@ -234,3 +234,22 @@ def test_calling_off_a_consultation_the_colleague_hung_up_brings_the_caller_back
     assert _press(client, call, "consult_cancel",
                   consult_session_id=consult_id).status_code == 200
     assert _leg(live, call)["telephonyStatus"] == "CallConnected"
+
+
+def test_a_press_on_a_call_whose_party_events_stored_sends_one_request(live, marcus) -> None:
+    """Telephony-session events store the agent's party (``Call.party_id``): a press acts on
+    it at once, one Light request, instead of asking for the session first."""
+    client = _browser(marcus)
+    call = _answered(live, marcus, client)
+    Call.objects.filter(pk=call.pk).update(party_id=_leg(live, call)["partyId"],
+                                           party_status="Answered")
+    before = live.stats()["requests"].get("Light", 0)
+    assert _press(client, call, "hold").status_code == 200
+    assert live.stats()["requests"].get("Light", 0) == before + 1
+    assert _leg(live, call)["telephonyStatus"] == "OnHold"
+    # Without a stored party (presence only) the press looks it up: two requests.
+    Call.objects.filter(pk=call.pk).update(party_id="", party_status="")
+    before = live.stats()["requests"].get("Light", 0)
+    assert _press(client, call, "unhold").status_code == 200
+    assert live.stats()["requests"].get("Light", 0) == before + 2
+    assert _leg(live, call)["telephonyStatus"] == "CallConnected"

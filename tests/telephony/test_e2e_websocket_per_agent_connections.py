@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from crm_cti.accounts.services import agent_sign_out
-from crm_cti.telephony.models import EventConnection, Subscription
+from crm_cti.telephony.models import Call, EventConnection, Subscription, TelephonyEvent
 from tests.support.stack import wait_until
 from tests.telephony.pipeline import Stack, call_enriched, states_in_order
 from tests.telephony.wsevents import EventsProcesses, gateway_sessions, websocket_stack
@@ -61,8 +61,38 @@ def test_each_signed_in_agent_holds_a_connection_until_signing_out(pipeline, eve
     agent_sign_out(agent=marcus)
     wait_until(lambda: _connected_owners(pipeline) == {priya.rc_extension_id}, timeout=30,
                interval=0.3, what="the signed-out agent's connection to close")
-    row = EventConnection.objects.get(owner=f"agent:{marcus.pk}")
-    assert row.connected_since is None and row.wsc == ""
+    # Forgotten at the events process's next look (its thread may end first, on its own).
+    wait_until(lambda: (row := EventConnection.objects.get(owner=f"agent:{marcus.pk}"))
+               .connected_since is None and row.wsc == "", timeout=30, interval=0.3,
+               what="the signed-out agent's session to be forgotten")
     after = pipeline.sandbox.start_call("inbound_answered", extension="103")["sessionId"]
     socks[priya.pk].wait_for(call_enriched(socks[priya.pk], after), timeout=60,
                              what="the other agent's next call")
+
+
+def test_a_call_control_agents_connection_carries_the_sessions_filter(pipeline, events) -> None:
+    """The connection subscribes to what the webhook subscription would have
+    (``event_filters_wanted``): with CallControl in the token's scope, telephony sessions
+    beside presence, and a call's session events are stored and give the call its party."""
+    marcus = pipeline.sign_in("102")
+    wait_until(lambda: marcus.rc_extension_id in _connected_owners(pipeline), timeout=45,
+               interval=0.3, what="the agent's connection")
+    subscription_id = next(s["subscriptionId"] for s in gateway_sessions(pipeline.sandbox)
+                           if s["ownerId"] == marcus.rc_extension_id and s["connected"])
+    remote = next(s for s in pipeline.sandbox.subscriptions() if s["id"] == subscription_id)
+    assert remote["transport"] == "WebSocket"
+    assert any(item.endswith("/telephony/sessions") for item in remote["eventFilters"])
+    assert any("/presence" in item for item in remote["eventFilters"])
+
+    sock = pipeline.socket(marcus)
+    session = pipeline.sandbox.start_call("inbound_answered", extension="102")["sessionId"]
+    sock.wait_for(call_enriched(sock, session), timeout=60, what="the agent's call",
+                  context=events.logs)
+    call = Call.objects.get(session_id=session, agent=marcus)
+    assert call.party_id and call.telephony_session_id
+    # Stored through the same durable path as a webhook delivery (keyed by their session).
+    stored = [p for p in TelephonyEvent.objects.values_list("payload", flat=True)
+              if str(p.get("event") or "").endswith("/telephony/sessions")
+              and (p.get("body") or {}).get("telephonySessionId") == call.telephony_session_id]
+    assert stored
+    assert states_in_order(sock.calls(session)) == ["ringing", "connected", "ended"]

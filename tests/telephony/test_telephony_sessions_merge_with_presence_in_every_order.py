@@ -219,3 +219,28 @@ def test_a_session_event_finds_presences_call_by_its_telephony_session_id(webhoo
     call = Call.objects.get()
     assert (call.session_id, call.state, call.party_status) == (
         "880000000601", "ended", "Disconnected")
+
+
+@pytest.mark.parametrize("flow", ["sessions_answered_with_presence",
+                                  "sessions_multi_device_with_presence"])
+def test_a_late_session_setup_never_turns_an_answered_call_back_to_ringing(webhook, agents,
+                                                                          flow):
+    """Presence and sessions are applied in their own orders (the extension's, the
+    session's): a party's Setup or Proceeding applied after presence said CallConnected is
+    old news about that party, and the card never goes back from connected to ringing."""
+    events = fixture_events(flow)
+    for order in _orders(events):
+        Call.objects.all().delete()
+        TelephonyEvent.objects.all().delete()
+        ExtensionState.objects.all().delete()
+        shown: list[str] = []
+        for event in order:
+            assert webhook.replay([event]) == [200]
+            state = Call.objects.filter(rc_extension_id="400000102").values_list(
+                "state", flat=True).first()
+            if state and (not shown or shown[-1] != state):
+                shown.append(state)
+        answered = next((i for i, s in enumerate(shown) if s in ("connected", "on_hold")),
+                        None)
+        assert answered is None or "ringing" not in shown[answered:], (
+            [e["body"].get("sequence") for e in order], shown)

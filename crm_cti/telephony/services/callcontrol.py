@@ -6,12 +6,14 @@ the watch rule of ``accounts.access`` (``watch_target`` asked for the call's age
 API answers "no such call" to an agent pressing on a colleague's call exactly as it would
 for a call that does not exist. The actor's own token must carry ``CallControl``.
 
-Which party: until calls store their party id (telephony-session events bring it), the party
-is found through the platform: ``GET telephony/sessions/{Call.telephony_session_id}`` and the
-party whose ``extensionId`` is the call's extension (``_party``). A press is therefore two
-Light requests; both spend the shared budget like every other request, and a press the
-budget cannot take now is answered "try again in N s" (``RateLimited(sent=False)``, turned
-into a 429 by ``accounts.refusals``), never queued or held.
+Which party: the one the tracker stored from telephony-session events (``Call.party_id``),
+so a press is one Light request. Without it (an app with presence only, or no session event
+yet) the party is found through the platform: ``GET telephony/sessions/{id}`` and the party
+whose ``extensionId`` is the call's extension (``_party``), two Light requests. Buttons that
+need the party's live facts (recording start/pause: its recordings; warm transfer: its phone
+and whether it is on hold) always ask. Every request spends the shared budget like any
+other, and a press the budget cannot take now is answered "try again in N s"
+(``RateLimited(sent=False)``, turned into a 429 by ``accounts.refusals``), never queued.
 
 Nothing here changes the ``Call`` row: the card follows the platform's events (presence and
 telephony sessions), so it shows a change only once RingCentral confirms it.
@@ -69,6 +71,14 @@ class Control:
         """(session, the call's own live party) as the platform has them now."""
         return _party(self.client, self.call)
 
+    def party_id(self) -> str:
+        """The call's own party: as telephony-session events stored it, else looked up. A
+        stored party the events say is gone (the call came back to this extension as a
+        new party) is looked up too."""
+        if self.call.party_id and self.call.party_status not in GONE_CODES:
+            return self.call.party_id
+        return str(self.party()[1]["id"])
+
 
 def callcontrol_allowed(agent: Agent | None) -> bool:
     """Whether ``agent`` may be offered call-control buttons: their token has CallControl."""
@@ -120,7 +130,6 @@ def call_control_for(*, user: Any, call_id: int) -> Control:
 
 
 def _party(client: Any, call: Call) -> tuple[dict[str, Any], dict[str, Any]]:
-    # One line to change once Call stores its party id: ask for that party instead.
     session = client.get_call_session(call.telephony_session_id)
     return session, _own_party(session, call.rc_extension_id, ended="The call has already ended.")
 
@@ -155,10 +164,10 @@ def _status(party: dict[str, Any]) -> str:
 
 
 def _act(control: Control, action: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    _, party = control.party()
+    party_id = control.party_id()
     logger.info("call control: %s %s on call %s", control.actor, action, control.call.pk)
     return control.client.call_party_action(
-        control.call.telephony_session_id, str(party["id"]), action, body)
+        control.call.telephony_session_id, party_id, action, body)
 
 
 # -- while ringing -----------------------------------------------------------------------
@@ -212,8 +221,7 @@ def call_park(*, control: Control) -> dict[str, Any]:
 
 def call_hang_up(*, control: Control) -> None:
     """The agent leaves the call (DELETE of their party): a two-party call ends."""
-    _, party = control.party()
-    control.client.drop_call_party(control.call.telephony_session_id, str(party["id"]))
+    control.client.drop_call_party(control.call.telephony_session_id, control.party_id())
 
 
 def call_record(*, control: Control, active: bool) -> dict[str, Any]:

@@ -12,15 +12,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm_cti.accounts.models import Agent
-from crm_cti.accounts.tokens import agent_token_key, service_token_key, token_row
 from crm_cti.ringcentral.budget import budget_wait_seconds
 from crm_cti.ringcentral.errors import NeedsSignIn
 from crm_cti.telephony.models import Call, Subscription
 from crm_cti.telephony.tracker import EnrichmentPlan
 
 ACCOUNT_SCOPE = "account"
-# The permission telephony-session notifications (and Call Control) need.
-CALL_CONTROL = "CallControl"
 
 
 @dataclass
@@ -96,16 +93,3 @@ def enrichment_plan(account_mode: bool) -> EnrichmentPlan:
     due = timezone.now() + timedelta(seconds=settings.CALL_LOG_DELAY_SECONDS)
     return EnrichmentPlan(due_at=due, account_mode=account_mode)
 
-
-def call_control_granted(*, agent: Agent | None) -> bool:
-    """Whether the agent's token (or the service credential's, ``agent`` None) has the
-    ``CallControl`` permission in its ``scope``: then its subscription also carries
-    telephony sessions. Without a stored token nothing is granted (presence only)."""
-    if agent is not None:
-        key = agent_token_key(agent)
-    elif settings.RC_JWT:
-        key = service_token_key(settings.RC_JWT)
-    else:
-        return False
-    row = token_row(key)
-    return row is not None and CALL_CONTROL in row.scope.replace(",", " ").split()

@@ -20,11 +20,10 @@ from django.utils import timezone
 
 from crm_cti.accounts.locks import shared_lock
 from crm_cti.accounts.models import Agent
-from crm_cti.accounts.permissions import agent_has_permission
+from crm_cti.accounts.permissions import CALL_CONTROL, agent_has_permission, service_has_permission
 from crm_cti.ringcentral.errors import NotFound, RingCentralError
 from crm_cti.telephony.models import Subscription
 from crm_cti.telephony.notifications import parse_time
-from crm_cti.telephony.services.scopes import call_control_granted
 
 logger = logging.getLogger(__name__)
 
@@ -67,18 +66,18 @@ def event_filters_wanted(*, agent: Agent | None, client: Any) -> list[str]:
     when its token's scope has ``CallControl``, and (an agent's) message store when it has
     ``ReadMessages``. The webhook and the WebSocket transport both ask here."""
     # The service credential's token (and its scope) exists once it was first fetched.
-    if agent is None and not call_control_granted(agent=None):
+    if agent is None and not service_has_permission(CALL_CONTROL):
         with contextlib.suppress(Exception):
             client.token_source.access_token()
     if agent is not None:
         filters = [EXTENSION_EVENT_FILTER]
-        if call_control_granted(agent=agent):
+        if agent_has_permission(agent, CALL_CONTROL):
             filters.append(EXTENSION_SESSIONS_FILTER)
         if agent_has_permission(agent, "ReadMessages"):
             filters.extend(MESSAGE_EVENT_FILTERS)
         return filters
     filters = [ACCOUNT_EVENT_FILTER]
-    if call_control_granted(agent=None):
+    if service_has_permission(CALL_CONTROL):
         filters.append(ACCOUNT_SESSIONS_FILTER)
     return filters
 

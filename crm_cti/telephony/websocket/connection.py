@@ -28,7 +28,7 @@ from crm_cti.ringcentral.websocket import Gateway, GatewayMessage, gateway_open
 from crm_cti.telephony.models import EventConnection
 from crm_cti.telephony.notifications import InvalidEvent
 from crm_cti.telephony.services.activecalls import active_calls_refresh
-from crm_cti.telephony.services.subscriptions import ACCOUNT_EVENT_FILTER, EXTENSION_EVENT_FILTER
+from crm_cti.telephony.services.subscriptions import event_filters_wanted
 from crm_cti.telephony.webhook.ingest import notification_ingest
 from crm_cti.telephony.websocket import state
 from crm_cti.telephony.websocket.lease import Lease
@@ -63,9 +63,10 @@ class Owner:
     def extension_id(self) -> str | None:
         return self.agent.rc_extension_id if self.agent is not None else None
 
-    @property
-    def event_filter(self) -> str:
-        return EXTENSION_EVENT_FILTER if self.agent is not None else ACCOUNT_EVENT_FILTER
+    def event_filters(self, client: RingCentralClient) -> list[str]:
+        """Exactly what the owner's webhook subscription would carry (one rule for both
+        transports): presence, telephony sessions when the token's scope has CallControl."""
+        return event_filters_wanted(agent=self.agent, client=client)
 
 
 class LeaseLost(Exception):
@@ -76,8 +77,9 @@ class _Held:
     """One open connection's bookkeeping."""
 
     def __init__(self, owner: Owner, lease: Lease, row: EventConnection, gateway: Gateway,
-                 ) -> None:
+                 client: RingCentralClient) -> None:
         self.owner, self.lease, self.row, self.gateway = owner, lease, row, gateway
+        self.client = client
         now = time.monotonic()
         absolute = gateway.timeout("absoluteTimeout", 86400.0)
         self.replace_at = now + absolute - min(ABSOLUTE_MARGIN_SECONDS, absolute / 10)
@@ -155,9 +157,10 @@ def _connect_and_serve(owner: Owner, lease: Lease, stop: threading.Event, *,
     """One connection, until it ends; True when we replaced it ourselves (planned)."""
     close_old_connections()
     row = state.connection_row(owner=owner.key, agent=owner.agent)
-    gateway = gateway_open(owner.client(), wsc=row.wsc or None)
+    client = owner.client()
+    gateway = gateway_open(client, wsc=row.wsc or None)
     try:
-        held = _Held(owner, lease, row, gateway)
+        held = _Held(owner, lease, row, gateway, client)
         _opened(held, planned=planned)
         return _serve(held, stop)
     finally:
@@ -181,7 +184,7 @@ def _opened(held: _Held, *, planned: bool) -> None:
                     len(held.expected))
         return
     state.sequence_seen(row=row, sequence=details_sequence, notification=False)
-    info = gateway.subscribe([held.owner.event_filter])
+    info = gateway.subscribe(held.owner.event_filters(held.client))
     state.subscribed(row=row, subscription_id=str(info.get("id") or ""))
     if recovery == "Failed":
         _reconcile(held, "session recovery failed: notifications may be lost")

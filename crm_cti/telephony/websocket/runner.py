@@ -58,6 +58,10 @@ def _step(held: dict[str, tuple[threading.Thread, threading.Event]], holder: str
     for key, (thread, owner_stop) in list(held.items()):
         if not thread.is_alive():
             del held[key]
+            if key not in wanted:
+                # It ended on its own first (a signed-out agent's token is gone: the
+                # reconnect needed a sign-in): forgotten all the same.
+                state.connection_forget(owner=key)
         elif key not in wanted:
             logger.info("events: %s no longer wants a connection", key)
             owner_stop.set()
