@@ -32,9 +32,10 @@ SYNC_DEFAULT_COUNT = 250
 
 
 def _target(ctx: Ctx, permission: str) -> Extension:
-    """The store in the path: the app needs ``permission``; another user's store, an admin."""
+    """The store in the path: the app needs ``permission``; another user's store (or a call
+    queue's, where its voicemail lands), an admin."""
     allowed(ctx, permission)
-    return extension_target(ctx, permission)
+    return extension_target(ctx, permission, queues=True)
 
 
 def _choices(ctx: Ctx, name: str, values: tuple[str, ...]) -> list[str]:
