@@ -449,8 +449,11 @@ def scenario_start(state: SandboxState, *, scenario: str, extension: str,
             if member is None:
                 raise telephony.CallError(f"unknown agent {number!r}")
             members.append(member)
+        # Called on a queue's number, each member's leg shows that number (as the platform
+        # does): nobody in particular missed it.
         legs = [Leg(member, "Inbound", caller.from_number, caller.from_name,
-                    member.direct_number, member.name) for member in members]
+                    (queue or member).direct_number, (queue or member).name)
+                for member in members]
         for leg in legs:
             leg.queue_call = True
         if not answered:
