@@ -38,6 +38,29 @@ def test_call_queues_are_listed_with_their_members(
     assert missing.status_code == 404 and missing.json()["errors"][0]["errorCode"] == "CMN-102"
 
 
+def test_the_account_lists_call_queues_as_department_extensions(
+        fresh_sandbox: SandboxProcess, agent: httpx.Client) -> None:
+    load_or_skip()
+    extensions = "/restapi/v1.0/account/~/extension"
+    departments = conforms(agent.get(extensions, params={"type": "Department"}), "GET",
+                           "/restapi/v1.0/account/{accountId}/extension")["records"]
+    assert [(d["id"], d["extensionNumber"], d["name"], d["type"]) for d in departments] == [
+        (int(SUPPORT_ID), "801", "Support queue", "Department"),
+        (400000802, "802", "Sales queue", "Department")]
+    users = agent.get(extensions, params={"type": "User"}).json()["records"]
+    assert {u["type"] for u in users} == {"User"} and len(users) == 5
+    assert len(agent.get(extensions).json()["records"]) == 7
+    one = agent.get(extensions, params={"extensionNumber": "802"}).json()["records"]
+    assert [e["name"] for e in one] == ["Sales queue"]
+    refused = agent.get(extensions, params={"type": "Queue"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["errorCode"] == "CMN-101"
+    # Anyone reads a queue's extension info (its voicemail is another matter, below).
+    info = conforms(agent.get(f"{extensions}/{SUPPORT_ID}"), "GET",
+                    "/restapi/v1.0/account/{accountId}/extension/{extensionId}")
+    assert (info["type"], info["extensionNumber"]) == ("Department", "801")
+
+
 def test_an_unanswered_queue_call_leaves_the_queues_voicemail(
         fast: SandboxProcess, agent: httpx.Client, admin: httpx.Client) -> None:
     load_or_skip()

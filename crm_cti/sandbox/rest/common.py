@@ -37,13 +37,13 @@ def extension_target(ctx: Ctx, permission: str | None = None, *,
         return ctx.user
     ext = ctx.state.extensions.get(raw)
     if ext is None:
-        # A call queue is an extension too; its data is an admin's to read (as on the
-        # platform, where a queue's voicemail needs the company's permissions).
+        # A call queue is an extension too: anyone reads its info, only an admin its data
+        # (``permission``: as on the platform, a queue's voicemail needs an admin).
         ext = ctx.state.call_queues.get(raw) if queues else None
         if ext is None:
             raise not_found("extensionId", raw)
-        if not ctx.user.is_admin:
-            raise permission_required(permission or "ReadExtensions")
+        if permission and not ctx.user.is_admin:
+            raise permission_required(permission)
     if permission and ext.id != ctx.user.id and not ctx.user.is_admin:
         raise permission_required(permission)
     return ext
