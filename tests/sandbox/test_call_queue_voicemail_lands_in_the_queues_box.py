@@ -85,9 +85,11 @@ def test_an_unanswered_queue_call_leaves_the_queues_voicemail(
     assert admin.get(audio["uri"]).headers["content-type"] == "audio/mpeg"
 
     # An agent, even a member, may not read the queue's box (the platform's admin rule).
-    for path in (store, record["uri"], audio["uri"]):
+    sync = f"/restapi/v1.0/account/~/extension/{SUPPORT_ID}/message-sync"
+    for path in (store, record["uri"], audio["uri"], sync + "?syncType=FSync"):
         refused = agent.get(path)
         assert refused.status_code == 403, (path, refused.text)
+        assert refused.json()["errors"][0]["errorCode"] == "CMN-408"
 
     # The account's call log: the queue's record ends in Voicemail, the members' Missed.
     log = fast.wait_for(lambda: admin.get("/restapi/v1.0/account/~/call-log", params={
