@@ -70,8 +70,9 @@ def _watched_agent_id(request: HttpRequest) -> int | None:
 
 
 def _scoped(request: HttpRequest) -> tuple[Any, int | None]:
+    """Agents' stores only: a call queue's box is its own page (``?queue=`` on voicemail)."""
     agent_id = _watched_agent_id(request)
-    visible = selectors.messages_visible_to(request.user)
+    visible = selectors.messages_visible_to(request.user).filter(queue__isnull=True)
     if agent_id is not None:
         visible = visible.filter(agent_id=agent_id)
     return visible, agent_id

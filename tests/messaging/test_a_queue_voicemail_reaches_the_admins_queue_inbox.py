@@ -55,6 +55,9 @@ def test_a_queue_voicemail_reaches_the_admins_queue_inbox(client, rc, eager_task
     sales = CallQueue.objects.get(extension_number="802")
     assert TRANSCRIPT not in client.get(f"/voicemail/?queue={sales.pk}").content.decode()
     assert client.get("/voicemail/?queue=abc").status_code == 404
+    # "Every agent" is the agents' stores: a queue's box is its own page.
+    assert f"/voicemail/{vm.pk}/audio/" not in client.get(
+        "/voicemail/?agent=all").content.decode()
 
     # Agent 102 is a member of the Support queue, and still sees none of it.
     assert agent_client.get(f"/voicemail/{vm.pk}/audio/").status_code == 404
@@ -62,3 +65,22 @@ def test_a_queue_voicemail_reaches_the_admins_queue_inbox(client, rc, eager_task
     own = agent_client.get("/voicemail/").content.decode()
     assert TRANSCRIPT not in own and "Support queue" not in own
     assert agent_client.post(f"/voicemail/{vm.pk}/read/").status_code == 404
+
+
+def test_the_service_credential_reads_the_queue_boxes_when_set(client, rc, settings,
+                                                                eager_tasks, settings_messaging):
+    """With ``RC_JWT`` (admin 101's JWT here) the service credential reads the boxes: no
+    admin has to be signed in. Without it and without an admin, nothing is asked."""
+    rc.config(speed=20, voicemail_seconds=3, transcription_delay=0, call_log_lag=0)
+    signed_in(client, "102")
+    rc.start_call("call_queue", extension="802", answered=False, from_=CUSTOMER)
+    rc.wait_for(lambda: [r for r in sandbox_store(rc, "802") if r["type"] == "VoiceMail"],
+                timeout=30)
+    assert queue_boxes_sync() == 0 and not CallQueue.objects.exists()
+    settings.RC_JWT = rc.user("101")["jwt"]
+    assert queue_boxes_sync() == 1
+    vm = Message.objects.get(queue__extension_number="802")
+    assert vm.agent is None and FollowUp.objects.get(voicemail=vm).agent is None
+    # Agent 102 (not in the Sales queue) sees nothing of it.
+    assert f"/voicemail/{vm.pk}/audio/" not in client.get("/voicemail/").content.decode()
+    assert client.get(f"/voicemail/{vm.pk}/audio/").status_code == 404

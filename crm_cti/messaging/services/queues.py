@@ -17,7 +17,7 @@ from django.conf import settings
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.services import client_for_agent, service_client
 from crm_cti.messaging.models import CallQueue, Message, MessageSync
-from crm_cti.messaging.services.sync import _full, _incremental
+from crm_cti.messaging.services.sync import sync_full, sync_incremental
 from crm_cti.ringcentral.errors import (
     BadRequest,
     NeedsSignIn,
@@ -66,10 +66,10 @@ def queue_box_sync(*, queue: CallQueue, client: Any) -> int:
     try:
         if sync.sync_token:
             try:
-                return _incremental(agent=None, client=client, sync=sync, queue=queue)
+                return sync_incremental(agent=None, client=client, sync=sync, queue=queue)
             except (NotFound, BadRequest):
                 logger.info("message sync token of %s refused; full sync", queue)
-        return _full(agent=None, client=client, sync=sync, queue=queue)
+        return sync_full(agent=None, client=client, sync=sync, queue=queue)
     except RingCentralError as exc:
         if not isinstance(exc, RateLimited):
             sync.last_error = str(exc)[:500]

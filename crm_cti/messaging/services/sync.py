@@ -122,12 +122,12 @@ def messages_sync(*, agent: Agent) -> int:
     try:
         if sync.sync_token:
             try:
-                new += _incremental(agent=agent, client=client, sync=sync)
+                new += sync_incremental(agent=agent, client=client, sync=sync)
                 return new
             except (NotFound, BadRequest):
                 # The token expired or the store was reset: start over with a full sync.
                 logger.info("message sync token of %s refused; full sync", agent)
-        new += _full(agent=agent, client=client, sync=sync)
+        new += sync_full(agent=agent, client=client, sync=sync)
     except RingCentralError as exc:
         if not isinstance(exc, RateLimited):
             sync.last_error = str(exc)[:500]
@@ -149,7 +149,7 @@ def _token_save(sync: MessageSync, data: dict[str, Any]) -> None:
     sync.save(update_fields=["sync_token", "synced_at", "last_error", "updated_at"])
 
 
-def _incremental(*, agent: Agent | None, client: Any, sync: MessageSync,
+def sync_incremental(*, agent: Agent | None, client: Any, sync: MessageSync,
                  queue: CallQueue | None = None) -> int:
     """Every change since the token, page after page (a full page means more follow)."""
     new = 0
@@ -169,7 +169,7 @@ def _box(queue: CallQueue | None) -> str:
     return "~" if queue is None else queue.rc_extension_id
 
 
-def _full(*, agent: Agent | None, client: Any, sync: MessageSync,
+def sync_full(*, agent: Agent | None, client: Any, sync: MessageSync,
           queue: CallQueue | None = None) -> int:
     """The last ``MESSAGE_IMPORT_DAYS`` days: the newest ``SYNC_RECORD_COUNT`` by message-sync
     (which also gives the token), older ones of the window from the store's list."""
