@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from crm_cti.messaging.models import FollowUp, Message, ReplyTemplate
+from crm_cti.messaging.models import CallQueue, FollowUp, Message, ReplyTemplate
 
 
 @admin.register(ReplyTemplate)
@@ -12,10 +12,18 @@ class ReplyTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ("created_at_rc", "agent", "type", "direction", "counterpart", "read")
-    list_filter = ("type", "direction", "read")
+    list_display = ("created_at_rc", "agent", "queue", "type", "direction", "counterpart",
+                    "read")
+    list_filter = ("type", "direction", "read", "queue")
     search_fields = ("counterpart", "text", "rc_id")
     raw_id_fields = ("agent", "contact", "call")
+
+
+@admin.register(CallQueue)
+class CallQueueAdmin(admin.ModelAdmin):
+    # Read from RingCentral (call-queues): edited there, not here.
+    list_display = ("name", "extension_number", "rc_extension_id", "updated_at")
+    readonly_fields = ("rc_extension_id", "extension_number", "name", "updated_at")
 
 
 @admin.register(FollowUp)

@@ -9,6 +9,22 @@ from django.conf import settings
 from django.db import models
 
 
+class CallQueue(models.Model):
+    """A call queue of the account (a Department extension): its voicemail box is read by
+    admins (the queue's messages belong to no agent)."""
+
+    rc_extension_id = models.CharField(max_length=32, unique=True)
+    extension_number = models.CharField(max_length=16, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["extension_number", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (ext. {self.extension_number})"
+
+
 class Message(models.Model):
     class Type(models.TextChoices):
         SMS = "SMS", "SMS"
@@ -19,8 +35,13 @@ class Message(models.Model):
         INBOUND = "inbound", "Inbound"
         OUTBOUND = "outbound", "Outbound"
 
+    # Whose store: an agent's, or (agent None) a call queue's voicemail box.
     agent = models.ForeignKey(
-        "accounts.Agent", on_delete=models.CASCADE, related_name="messages"
+        "accounts.Agent", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    queue = models.ForeignKey(
+        CallQueue, null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
     )
     # The platform's message id: unique within one store, so a redelivered or replayed
     # event, a sync and the send that created it all land on the same row.
@@ -64,6 +85,12 @@ class Message(models.Model):
         ordering = ["-created_at_rc", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["agent", "rc_id"], name="message_unique_per_store"),
+            models.UniqueConstraint(fields=["queue", "rc_id"], name="message_unique_per_queue"),
+            models.CheckConstraint(
+                condition=models.Q(agent__isnull=False, queue__isnull=True)
+                | models.Q(agent__isnull=True, queue__isnull=False),
+                name="message_in_one_store",
+            ),
         ]
         indexes = [models.Index(fields=["agent", "counterpart", "-created_at_rc"])]
 
@@ -146,10 +173,15 @@ class ReplyTemplate(models.Model):
 
 
 class MessageSync(models.Model):
-    """Where an agent's message-sync stands: the token an incremental sync continues from."""
+    """Where an agent's (or a call queue's) message-sync stands: the token an incremental
+    sync continues from."""
 
     agent = models.OneToOneField(
-        "accounts.Agent", on_delete=models.CASCADE, related_name="message_sync"
+        "accounts.Agent", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="message_sync",
+    )
+    queue = models.OneToOneField(
+        CallQueue, null=True, blank=True, on_delete=models.CASCADE, related_name="message_sync"
     )
     sync_token = models.TextField(blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
@@ -157,4 +189,4 @@ class MessageSync(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
-        return f"message sync of {self.agent_id}"
+        return f"message sync of {self.agent_id or self.queue}"

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
 from crm_cti.accounts.access import agent_for, is_admin
-from crm_cti.messaging.models import FollowUp, Message, ReplyTemplate
+from crm_cti.messaging.models import CallQueue, FollowUp, Message, ReplyTemplate
 
 THREADS_LIMIT = 200
 THREAD_MESSAGES_LIMIT = 200
@@ -26,6 +26,12 @@ def messages_visible_to(user: Any) -> QuerySet[Message]:
     if agent is None:
         return Message.objects.none()
     return Message.objects.filter(agent=agent, deleted=False)
+
+
+def call_queues_visible_to(user: Any) -> QuerySet[CallQueue]:
+    """The call queues whose voicemail box ``user`` may read: every one for admins, none
+    for agents (a queue's voicemail is the admins' to hand out)."""
+    return CallQueue.objects.all() if is_admin(user) else CallQueue.objects.none()
 
 
 def followups_visible_to(user: Any) -> QuerySet[FollowUp]:
@@ -106,7 +112,7 @@ def thread_messages(*, messages: QuerySet[Message], agent_id: int,
 
 def voicemails(*, messages: QuerySet[Message]) -> QuerySet[Message]:
     return (messages.filter(type=Message.Type.VOICEMAIL, direction=Message.Direction.INBOUND)
-            .select_related("contact", "agent", "call").order_by("-created_at_rc", "-id"))
+            .select_related("contact", "agent", "queue", "call").order_by("-created_at_rc", "-id"))
 
 
 @dataclass(frozen=True)

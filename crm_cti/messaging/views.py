@@ -40,6 +40,7 @@ from crm_cti.messaging.services.followups import (
     followup_done,
     followup_reassign,
 )
+from crm_cti.messaging.services.queues import queue_voicemail_open
 from crm_cti.ringcentral.errors import RingCentralError
 
 PAGE_SIZE = 50
@@ -69,8 +70,9 @@ def _watched_agent_id(request: HttpRequest) -> int | None:
 
 
 def _scoped(request: HttpRequest) -> tuple[Any, int | None]:
+    """Agents' stores only: a call queue's box is its own page (``?queue=`` on voicemail)."""
     agent_id = _watched_agent_id(request)
-    visible = selectors.messages_visible_to(request.user)
+    visible = selectors.messages_visible_to(request.user).filter(queue__isnull=True)
     if agent_id is not None:
         visible = visible.filter(agent_id=agent_id)
     return visible, agent_id
@@ -174,14 +176,27 @@ def reply(request: HttpRequest, counterpart: str) -> HttpResponse:
 @login_required
 @require_GET
 def voicemail_inbox(request: HttpRequest) -> HttpResponse:
-    visible, agent_id = _scoped(request)
+    """An agent's inbox, or (``?queue=<id>``, admins only) a call queue's."""
+    queues = selectors.call_queues_visible_to(request.user)
+    raw_queue = request.GET.get("queue", "").strip()
+    queue = None
+    if raw_queue:
+        queue = queues.filter(pk=int(raw_queue)).first() if raw_queue.isdigit() else None
+        if queue is None:
+            raise Http404("No such call queue.")
+        visible, agent_id = selectors.messages_visible_to(request.user).filter(
+            queue=queue), None
+    else:
+        visible, agent_id = _scoped(request)
     page = Paginator(selectors.voicemails(messages=visible), PAGE_SIZE).get_page(
         request.GET.get("page"))
     return render(request, "messaging/voicemail.html", {
         "page": page,
         "watched_agent_id": agent_id,
         "agents": _agent_choices(request),
-        "show_agent": agent_id is None,
+        "queues": list(queues),
+        "watched_queue": queue,
+        "show_agent": agent_id is None and queue is None,
     })
 
 
@@ -194,13 +209,20 @@ def voicemail_audio(request: HttpRequest, message_id: int) -> HttpResponseBase:
     )
     if not message.audio_attachment_id:
         raise Http404("This voicemail has no audio.")
-    # The listener's own credential when it is theirs; an admin listens with the owner's.
-    me = agent_for(request.user)
-    owner = me if me is not None and me.pk == message.agent_id else message.agent
+    if message.queue_id is not None:
+        # A call queue's box (only admins see its messages): the queue credential reads it.
+        def open_audio(byte_range: str) -> Any:
+            return queue_voicemail_open(message=message, byte_range=byte_range)
+    else:
+        # The listener's own credential when it is theirs; an admin listens with the owner's.
+        me = agent_for(request.user)
+        owner = me if me is not None and me.pk == message.agent_id else message.agent
+
+        def open_audio(byte_range: str) -> Any:
+            return voicemail_open(agent=owner, message=message, byte_range=byte_range)
     return audio_response(
         request,
-        open_audio=lambda byte_range: voicemail_open(agent=owner, message=message,
-                                                     byte_range=byte_range),
+        open_audio=open_audio,
         filename=f"voicemail-{message.pk}",
         what="voicemail",
     )

@@ -186,6 +186,7 @@ OPERATION_GROUPS: tuple[tuple[str, str, Group], ...] = (
         "Medium",
     ),
     ("GET", "/restapi/v1.0/account/{accountId}/extension/{extensionId}/message-sync", "Light"),
+    ("GET", "/restapi/v1.0/account/{accountId}/call-queues", "Medium"),
     ("GET", "/restapi/v1.0/subscription", "Light"),
     ("POST", "/restapi/v1.0/subscription", "Medium"),
     ("GET", "/restapi/v1.0/subscription/{subscriptionId}", "Light"),

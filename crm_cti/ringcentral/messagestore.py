@@ -11,6 +11,13 @@ from crm_cti.ringcentral.recording import RecordingContent
 MESSAGE_STORE = "/restapi/v1.0/account/~/extension/~/message-store"
 MESSAGE_SYNC = "/restapi/v1.0/account/~/extension/~/message-sync"
 READ_STATUSES = ("Read", "Unread")
+CALL_QUEUES = "/restapi/v1.0/account/~/call-queues"
+
+
+def _store(extension_id: str) -> str:
+    """The message store of ``extension_id`` (``~``: the token's own; another extension's,
+    such as a call queue's, needs an admin)."""
+    return f"/restapi/v1.0/account/~/extension/{extension_id}/message-store"
 
 
 def _iso(value: Any) -> str | None:
@@ -23,7 +30,8 @@ def _iso(value: Any) -> str | None:
 
 class MessageStoreMethods:
     """listMessages, readMessage, updateMessage (readStatus), readMessageContent, syncMessages
-    (throttling groups in budget.OPERATION_GROUPS)."""
+    (throttling groups in budget.OPERATION_GROUPS), on the token's own extension or, for an
+    admin, another one's (a call queue's voicemail); listCallQueues."""
 
     _json: Any
     request: Any
@@ -40,10 +48,11 @@ class MessageStoreMethods:
         phone_number: str | None = None,
         page: int = 1,
         per_page: int = 100,
+        extension_id: str = "~",
     ) -> dict[str, Any]:
         """One page of the extension's message store (``GetMessageList``: records, paging,
         navigation). Light."""
-        return self._json("GET", MESSAGE_STORE, params={
+        return self._json("GET", _store(extension_id), params={
             "messageType": message_type,
             "direction": direction,
             "readStatus": read_status,
@@ -66,20 +75,23 @@ class MessageStoreMethods:
                           json={"readStatus": "Read" if read else "Unread"})
 
     def stream_message_content(
-        self, message_id: str, attachment_id: str, *, byte_range: str | None = None
+        self, message_id: str, attachment_id: str, *, byte_range: str | None = None,
+        extension_id: str = "~",
     ) -> RecordingContent:
         """Open one attachment (voicemail audio, its transcription, an SMS text) for
         streaming, like a recording; ``byte_range`` a ``Range`` header value. Medium."""
         headers = {"Range": byte_range} if byte_range else None
         response = self.request(
-            "GET", f"{MESSAGE_STORE}/{message_id}/content/{attachment_id}",
+            "GET", f"{_store(extension_id)}/{message_id}/content/{attachment_id}",
             stream=True, headers=headers,
         )
         return RecordingContent(response)
 
-    def message_content_text(self, message_id: str, attachment_id: str) -> str:
+    def message_content_text(self, message_id: str, attachment_id: str, *,
+                             extension_id: str = "~") -> str:
         """A small text attachment (a transcription) read whole."""
-        response = self.request("GET", f"{MESSAGE_STORE}/{message_id}/content/{attachment_id}",
+        response = self.request("GET",
+                                f"{_store(extension_id)}/{message_id}/content/{attachment_id}",
                                 headers={"Accept": "text/plain, */*"})
         try:
             return response.content.decode(response.encoding or "utf-8", errors="replace")
@@ -93,6 +105,7 @@ class MessageStoreMethods:
         date_from: Any = None,
         message_type: str | list[str] | None = None,
         record_count: int | None = None,
+        extension_id: str = "~",
     ) -> dict[str, Any]:
         """``GetMessageSyncResponse`` (records, syncInfo{syncType, syncToken, syncTime}):
         a full sync from ``date_from`` without ``sync_token``, else an incremental one.
@@ -103,4 +116,17 @@ class MessageStoreMethods:
         else:
             params = {"syncType": "FSync", "dateFrom": _iso(date_from),
                       "messageType": message_type, "recordCount": record_count}
-        return self._json("GET", MESSAGE_SYNC, params=params)
+        path = MESSAGE_SYNC if extension_id == "~" else (
+            f"/restapi/v1.0/account/~/extension/{extension_id}/message-sync")
+        return self._json("GET", path, params=params)
+
+    def list_call_queues(self) -> list[dict[str, Any]]:
+        """The account's call queues (``CallQueueInfo``: id, extensionNumber, name), every
+        page merged. Medium."""
+        records: list[dict[str, Any]] = []
+        for page in range(1, 51):
+            data = self._json("GET", CALL_QUEUES, params={"page": page, "perPage": 100})
+            records.extend(r for r in data.get("records") or [] if isinstance(r, dict))
+            if not (data.get("navigation") or {}).get("nextPage"):
+                break
+        return records

@@ -24,6 +24,7 @@ from crm_cti.sandbox.errors import ApiError
 from crm_cti.sandbox.rest import (
     account,
     callcontrol,
+    callqueues,
     calls,
     devices,
     messages,
@@ -79,6 +80,7 @@ def create_app() -> Starlette:
     routes = [
         *oauth.ROUTES,
         *account.ROUTES,
+        *callqueues.ROUTES,
         *calls.ROUTES,
         *callcontrol.ROUTES,
         *devices.ROUTES,

@@ -417,10 +417,22 @@ def _colleague(state: SandboxState, ext: Extension, raw: str | None) -> Extensio
 def scenario_start(state: SandboxState, *, scenario: str, extension: str,
                    to: str | None = None, agents: Any = None, from_number: str | None = None,
                    name: str | None = None, ring_seconds: float | None = None,
-                   talk_seconds: float | None = None, faults: Any = None) -> dict[str, Any]:
+                   talk_seconds: float | None = None, faults: Any = None,
+                   answered: Any = True) -> dict[str, Any]:
     """Play a call-control scenario on ``extension``: the same operations an app would
-    call, in order, so each event is the one a real call of that shape produces."""
-    ext = state.extension_by_number(str(extension)) or state.extensions.get(str(extension))
+    call, in order, so each event is the one a real call of that shape produces.
+
+    ``call_queue`` may be started on a call queue's number (801): its members ring; with
+    ``answered`` false nobody answers and the caller leaves the queue's voicemail."""
+    queue = state.call_queue_by_number(str(extension)) if scenario == "call_queue" else None
+    if not isinstance(answered, bool):
+        raise telephony.CallError("'answered' must be true or false")
+    if not answered and queue is None:
+        raise telephony.CallError("'answered': false needs a call_queue on a queue's number")
+    if queue is not None and not agents:
+        agents = list(queue.members)
+    ext = queue or state.extension_by_number(str(extension)) or state.extensions.get(
+        str(extension))
     if ext is None:
         raise telephony.CallError(f"unknown extension {extension!r}")
     ring = float(ring_seconds if ring_seconds is not None else 4)
@@ -437,10 +449,19 @@ def scenario_start(state: SandboxState, *, scenario: str, extension: str,
             if member is None:
                 raise telephony.CallError(f"unknown agent {number!r}")
             members.append(member)
+        # Called on a queue's number, each member's leg shows that number (as the platform
+        # does): nobody in particular missed it.
         legs = [Leg(member, "Inbound", caller.from_number, caller.from_name,
-                    member.direct_number, member.name) for member in members]
+                    (queue or member).direct_number, (queue or member).name)
+                for member in members]
         for leg in legs:
             leg.queue_call = True
+        if not answered:
+            # The queue's own party: where the call ends when no member takes it.
+            queue_leg = Leg(queue, "Inbound", caller.from_number, caller.from_name,
+                            queue.direct_number, queue.name)
+            queue_leg.to_voicemail = not answered
+            legs.append(queue_leg)
     colleague = None if scenario in ("call_queue", "reject_voicemail") else _colleague(
         state, ext, to)
     call = telephony.new_call(state, scenario, legs, telephony.normalize_faults(faults))
@@ -450,7 +471,8 @@ def scenario_start(state: SandboxState, *, scenario: str, extension: str,
               "talk_seconds": talk}
     if colleague is not None:
         result["colleague"] = colleague.number
-    call.task = state.spawn(_SCRIPTS[scenario](state, call, colleague, ring, talk))
+    script = _queue_unanswered if not answered else _SCRIPTS[scenario]
+    call.task = state.spawn(script(state, call, colleague, ring, talk))
     return result
 
 
@@ -483,6 +505,18 @@ async def _queue(state: SandboxState, call: Call, _colleague: Extension | None, 
     first = call.legs[0]
     party_answer(state, call, first, _device(first.extension))
     await telephony.pause(state, talk)
+    telephony.call_finish(state, call)
+
+
+async def _queue_unanswered(state: SandboxState, call: Call, _colleague: Extension | None,
+                            ring: float, _talk: float) -> None:
+    """Every member's phone rings and nobody answers: the members missed it, and the
+    queue's party ends in the queue's voicemail (``to_voicemail``)."""
+    members = [leg for leg in call.legs if leg.extension.kind == "User"]
+    telephony.legs_set(state, call, members, "Ringing")
+    await telephony.pause(state, ring)
+    for leg in members:
+        telephony.leg_end(state, call, leg, "Missed")
     telephony.call_finish(state, call)
 
 

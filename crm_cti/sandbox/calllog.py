@@ -49,6 +49,10 @@ def _party(state: SandboxState, number: str, name: str | None) -> dict[str, Any]
     digits = "".join(ch for ch in number if ch.isdigit())
     party: dict[str, Any] = {"phoneNumber": "+" + digits if digits else number}
     owner = state.extension_by_phone(number) if digits else None
+    if owner is None and digits:
+        # A call queue's number: the platform names the queue as the called party.
+        owner = next((q for q in state.call_queues.values()
+                      if q.direct_number == "+" + digits), None)
     if owner is not None:
         party.update({"extensionNumber": owner.number, "extensionId": owner.id,
                       "name": owner.name})

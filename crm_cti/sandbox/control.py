@@ -145,7 +145,8 @@ def _scenario_start(state: SandboxState, body: dict[str, Any]) -> Response:
             state, scenario=str(body["scenario"]), extension=str(body["extension"]),
             to=body.get("to"), agents=body.get("agents"), from_number=body.get("from"),
             name=body.get("name"), ring_seconds=body.get("ring_seconds"),
-            talk_seconds=body.get("talk_seconds"), faults=body.get("faults"))
+            talk_seconds=body.get("talk_seconds"), faults=body.get("faults"),
+            answered=body.get("answered", True))
     except (CallError, TypeError, ValueError) as error:
         return _error(400, str(error))
     return JSONResponse(result, status_code=201)

@@ -69,7 +69,7 @@ async def message_store(request: Request) -> Response:
     state = sandbox_state(request)
     raw = request.query_params.get("extension")
     if raw:
-        ext = _extension(state, raw)
+        ext = _extension(state, raw) or state.call_queue_by_number(str(raw))
         if ext is None:
             return _error(400, f"unknown extension {raw!r}")
         owners = [ext.id]

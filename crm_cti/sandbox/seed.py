@@ -75,10 +75,14 @@ class Extension:
     sequence: int = 0
     jwt: str = field(default="", repr=False)
     account_id: str = config.ACCOUNT_ID
+    # "User" for a person; "Department" for a call queue (which no one signs in as).
+    kind: str = "User"
+    # A call queue's member agents (extension numbers), in ring order.
+    members: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
-        return f"{self.first_name} {self.last_name}"
+        return f"{self.first_name} {self.last_name}".strip()
 
     def public(self) -> dict:
         return {
@@ -171,6 +175,26 @@ def seed_extensions() -> dict[str, Extension]:
         ext.jwt = jwt_credential(ext.id)
         extensions[ext.id] = ext
     return extensions
+
+
+# Call queues (extensions of type Department): number, name, member agents.
+_CALL_QUEUES = [
+    ("801", "Support queue", ("102", "103", "104")),
+    ("802", "Sales queue", ("104", "105")),
+]
+
+
+def seed_call_queues() -> dict[str, Extension]:
+    """The account's call queues, keyed by extension id. They are kept apart from the
+    users (``state.extensions``): nobody signs in as a queue, and it has no presence."""
+    queues: dict[str, Extension] = {}
+    for number, name, members in _CALL_QUEUES:
+        queue = Extension(id=f"400000{number}", number=number, first_name=name, last_name="",
+                          email=f"{name.split()[0].lower()}@example.com",
+                          direct_number=f"+1650555{number.zfill(4)}", is_admin=False,
+                          password="", kind="Department", members=members)
+        queues[queue.id] = queue
+    return queues
 
 
 def seed_other_account() -> dict[str, Extension]:

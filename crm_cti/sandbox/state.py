@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crm_cti.sandbox import config
-from crm_cti.sandbox.seed import Extension, seed_extensions, seed_other_account
+from crm_cti.sandbox.seed import Extension, seed_call_queues, seed_extensions, seed_other_account
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -224,6 +224,8 @@ class SandboxState:
         self.account_id = config.ACCOUNT_ID
         self.main_number = config.MAIN_NUMBER
         self.extensions: dict[str, Extension] = seed_extensions()
+        # Call queues (Department extensions): their message store holds queue voicemail.
+        self.call_queues: dict[str, Extension] = seed_call_queues()
         # Users of another account on the same platform: they can sign in and read their own
         # extension, and appear in nothing of this account (seed.OTHER_ACCOUNT_ID).
         self.other_account: dict[str, Extension] = seed_other_account()
@@ -267,6 +269,13 @@ class SandboxState:
         for ext in self.extensions.values():
             if number == ext.number:
                 return ext
+        return None
+
+    def call_queue_by_number(self, number: str) -> Extension | None:
+        """A call queue by extension number or id."""
+        for queue in self.call_queues.values():
+            if number in (queue.number, queue.id):
+                return queue
         return None
 
     def extension_by_login(self, username: str) -> Extension | None:

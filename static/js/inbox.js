@@ -152,3 +152,12 @@
     }
   });
 })();
+
+// The agent and call-queue pickers show what is picked at once. (A handler here, not an
+// inline onchange: the Content-Security-Policy allows no inline script.)
+document.addEventListener("change", (event) => {
+  const select = event.target;
+  if (select instanceof HTMLSelectElement && select.hasAttribute("data-autosubmit") && select.form) {
+    select.form.submit();
+  }
+});

@@ -293,3 +293,17 @@ def test_the_reported_crashes_are_400s(clients, template, body) -> None:
     assert response.json()["errorCode"] == "InvalidParameter"
     _check(response, {"method": "POST", "template": template, "path": path, "query": {},
                       "content_type": "application/json", "body": body})
+
+
+def test_a_filename_outside_latin1_does_not_break_the_content_header(clients) -> None:
+    """Found by the property test above: ``contentDispositionFilename=Ā`` (a header is
+    Latin-1) dropped the connection; the name now goes in ``filename*`` too."""
+    me = clients["admin"]
+    ids = me["ids"]
+    path = (f"/restapi/v1.0/account/~/extension/{ids['extensionId']}/message-store/"
+            f"{ids['messageId']}/content/{ids['attachmentId']}")
+    response = me["client"].get(path, params={"contentDispositionFilename": "Ā\r\nx.txt"})
+    assert response.status_code == 200, response.text
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('inline; filename="x.txt"; ')
+    assert "filename*=UTF-8''%C4%80%0D%0Ax.txt" in disposition

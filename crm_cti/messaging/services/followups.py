@@ -79,15 +79,17 @@ def followup_for_missed_call(*, call: Call) -> FollowUp | None:
     # The voicemail left on it may have been stored first (the call was still in its grace):
     # one follow-up for both. (The voicemail's own link to the call is messaging's to write,
     # under the message's lock: never from here, inside the tracker's transaction.)
+    queue = _is_queue_call(call)
+    # A queue call's voicemail is the queue box's: its follow-up is nobody's.
     left = FollowUp.objects.filter(
-        call__isnull=True, voicemail__isnull=False, number=number, agent=call.agent,
+        call__isnull=True, voicemail__isnull=False, number=number,
+        agent=None if queue else call.agent,
         closed_at__isnull=True, voicemail__created_at_rc__gte=started,
     ).first()
     if left is not None:
         left.call = call
         left.save(update_fields=["call", "updated_at"])
         return left
-    queue = _is_queue_call(call)
     if queue and FollowUp.objects.filter(call__session_id=call.session_id).exists():
         return None
     followup = FollowUp.objects.create(
@@ -143,6 +145,39 @@ def followup_for_voicemail(*, message: Message) -> FollowUp:
     if created:
         transaction.on_commit(lambda: _open_count_push(followup.agent_id))
         _pair_later(followup.agent_id, followup.number)
+    return followup
+
+
+def followup_for_queue_voicemail(*, message: Message) -> FollowUp:
+    """A call queue's voicemail: nobody in particular missed the call, so its follow-up is
+    unassigned (admins give it out). It joins the open unassigned follow-up of the queue
+    call it was left on (same number, shortly before), or opens one of its own."""
+    existing = FollowUp.objects.filter(voicemail=message).first()
+    if existing is not None:
+        return existing
+    host = (FollowUp.objects.select_for_update().filter(
+        agent__isnull=True, voicemail__isnull=True, closed_at__isnull=True,
+        number=message.counterpart,
+        call__started_at__gte=message.created_at_rc - VOICEMAIL_CALL_WINDOW,
+        call__started_at__lte=message.created_at_rc,
+    ).order_by("-call__started_at").first())
+    if host is not None:
+        host.voicemail = message
+        host.reason = FollowUp.Reason.VOICEMAIL
+        host.save(update_fields=["voicemail", "reason", "updated_at"])
+        Message.objects.filter(pk=message.pk, call__isnull=True).update(call=host.call_id)
+        return host
+    followup, _ = FollowUp.objects.get_or_create(
+        voicemail=message,
+        defaults={
+            "agent": None,
+            "reason": FollowUp.Reason.VOICEMAIL,
+            "number": message.counterpart,
+            "name": message.counterpart_name,
+            "contact": message.contact,
+            "due_at": _due(message.created_at_rc),
+        },
+    )
     return followup
 
 

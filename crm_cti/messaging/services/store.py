@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from crm_cti.accounts.models import Agent
 from crm_cti.crm.matching import party_match
-from crm_cti.messaging.models import Message
+from crm_cti.messaging.models import CallQueue, Message
 from crm_cti.messaging.services.followups import VOICEMAIL_CALL_WINDOW
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.notifications import parse_time
@@ -94,29 +94,33 @@ def _missed_call_for(agent: Agent, number: str, created: Any) -> Call | None:
     )
 
 
-def message_record_apply(*, agent: Agent, record: dict[str, Any]) -> tuple[Message | None, bool]:
-    """Create or update the agent's row for ``record``; returns (row, created). A record
-    whose changes are older than the row's (a replayed event) changes nothing but the read
-    state we have not told RingCentral yet, which stays ours."""
+def message_record_apply(*, agent: Agent | None = None, queue: CallQueue | None = None,
+                         record: dict[str, Any]) -> tuple[Message | None, bool]:
+    """Create or update the row for ``record`` in the agent's store (or, ``queue``, in a
+    call queue's box); returns (row, created). A record whose changes are older than the
+    row's (a replayed event) changes nothing but the read state we have not told
+    RingCentral yet, which stays ours."""
     fields = record_fields(record)
     if fields is None:
         return None, False
+    owner: dict[str, Any] = {"agent": agent} if queue is None else {"queue": queue}
     with transaction.atomic():
         row = (Message.objects.select_for_update()
-               .filter(agent=agent, rc_id=fields["rc_id"]).first())
+               .filter(**owner, rc_id=fields["rc_id"]).first())
         if row is None:
-            match = party_match(raw_number=fields["counterpart"], agent_id=agent.pk)
-            row = Message(agent=agent, contact=match.contact, **fields)
+            match = party_match(raw_number=fields["counterpart"],
+                                agent_id=agent.pk if agent is not None else None)
+            row = Message(**owner, contact=match.contact, **fields)
             if match.e164:
                 row.counterpart = match.e164
-            if row.is_voicemail:
+            if row.is_voicemail and agent is not None:
                 row.call = _missed_call_for(agent, fields["counterpart"], row.created_at_rc)
             try:
                 with transaction.atomic():
                     row.save()
             except IntegrityError:
                 # Another worker stored the same message a moment ago.
-                return Message.objects.get(agent=agent, rc_id=fields["rc_id"]), False
+                return Message.objects.get(**owner, rc_id=fields["rc_id"]), False
             return row, True
         newer = (fields["modified_at_rc"] is None or row.modified_at_rc is None
                  or fields["modified_at_rc"] >= row.modified_at_rc)

@@ -17,9 +17,12 @@ from django.utils import timezone
 from crm_cti.accounts.models import Agent
 from crm_cti.accounts.permissions import agent_has_permission
 from crm_cti.accounts.services import client_for_agent
-from crm_cti.messaging.models import Message, MessageSync
+from crm_cti.messaging.models import CallQueue, Message, MessageSync
 from crm_cti.messaging.serializers import message_to_dict
-from crm_cti.messaging.services.followups import followup_for_voicemail
+from crm_cti.messaging.services.followups import (
+    followup_for_queue_voicemail,
+    followup_for_voicemail,
+)
 from crm_cti.messaging.services.store import message_record_apply
 from crm_cti.ringcentral.errors import BadRequest, NotFound, RateLimited, RingCentralError
 from crm_cti.telephony.models import TelephonyEvent
@@ -37,10 +40,15 @@ SYNC_MAX_PAGES = 20
 ANNOUNCE_WITHIN = timedelta(minutes=15)
 
 
-def _applied(agent: Agent, message: Message, created: bool, *, announce: bool) -> None:
+def _applied(agent: Agent | None, message: Message, created: bool, *, announce: bool) -> None:
     """What a stored message sets off: a voicemail's follow-up, and the agent's browser told
-    of a new inbound message (after the commit: nobody is shown a row that rolls back)."""
+    of a new inbound message (after the commit: nobody is shown a row that rolls back). A
+    call queue's voicemail (no agent) opens an unassigned follow-up and is announced to
+    nobody: it is the admins' to hand out."""
     if message.is_voicemail and message.direction == Message.Direction.INBOUND:
+        if agent is None:
+            followup_for_queue_voicemail(message=message)
+            return
         followup_for_voicemail(message=message)
     # Only what just arrived is announced: not a voicemail's transcript coming later, not
     # the history an import brings in.
@@ -60,14 +68,16 @@ def _applied(agent: Agent, message: Message, created: bool, *, announce: bool) -
     transaction.on_commit(push)
 
 
-def records_apply(*, agent: Agent, records: list[dict[str, Any]], announce: bool = True) -> int:
-    """Store each record (idempotent by id); returns how many were new. Transcripts that
-    RingCentral completed are read afterwards, outside any transaction."""
+def records_apply(*, agent: Agent | None, records: list[dict[str, Any]], announce: bool = True,
+                  queue: CallQueue | None = None, client: Any = None) -> int:
+    """Store each record (idempotent by id) in the agent's store or the ``queue``'s box;
+    returns how many were new. Transcripts that RingCentral completed are read afterwards,
+    outside any transaction (``client``: the one that read the queue's box)."""
     new = 0
     transcripts: list[Message] = []
     for record in records:
         with transaction.atomic():
-            message, created = message_record_apply(agent=agent, record=record)
+            message, created = message_record_apply(agent=agent, queue=queue, record=record)
             if message is None:
                 continue
             _applied(agent, message, created, announce=announce)
@@ -76,16 +86,21 @@ def records_apply(*, agent: Agent, records: list[dict[str, Any]], announce: bool
                 and not message.transcript and message.transcript_attachment_id):
             transcripts.append(message)
     for message in transcripts:
-        voicemail_transcript_fetch(message=message)
+        voicemail_transcript_fetch(message=message, client=client)
     return new
 
 
-def voicemail_transcript_fetch(*, message: Message) -> bool:
+def voicemail_transcript_fetch(*, message: Message, client: Any = None) -> bool:
     """Read a Completed transcription's text (a Medium request); False when it could not be
-    (the next sync tries again)."""
+    (the next sync tries again). A queue's voicemail is read with ``client`` (its box's)."""
     try:
-        text = client_for_agent(message.agent).message_content_text(
-            message.rc_id, message.transcript_attachment_id)
+        if message.queue is not None:
+            text = client.message_content_text(
+                message.rc_id, message.transcript_attachment_id,
+                extension_id=message.queue.rc_extension_id)
+        else:
+            text = client_for_agent(message.agent).message_content_text(
+                message.rc_id, message.transcript_attachment_id)
     except RingCentralError as exc:
         logger.info("transcript of voicemail %s not read: %s", message.pk, exc)
         return False
@@ -107,12 +122,12 @@ def messages_sync(*, agent: Agent) -> int:
     try:
         if sync.sync_token:
             try:
-                new += _incremental(agent=agent, client=client, sync=sync)
+                new += sync_incremental(agent=agent, client=client, sync=sync)
                 return new
             except (NotFound, BadRequest):
                 # The token expired or the store was reset: start over with a full sync.
                 logger.info("message sync token of %s refused; full sync", agent)
-        new += _full(agent=agent, client=client, sync=sync)
+        new += sync_full(agent=agent, client=client, sync=sync)
     except RingCentralError as exc:
         if not isinstance(exc, RateLimited):
             sync.last_error = str(exc)[:500]
@@ -134,26 +149,36 @@ def _token_save(sync: MessageSync, data: dict[str, Any]) -> None:
     sync.save(update_fields=["sync_token", "synced_at", "last_error", "updated_at"])
 
 
-def _incremental(*, agent: Agent, client: Any, sync: MessageSync) -> int:
+def sync_incremental(*, agent: Agent | None, client: Any, sync: MessageSync,
+                 queue: CallQueue | None = None) -> int:
     """Every change since the token, page after page (a full page means more follow)."""
     new = 0
     for _ in range(SYNC_MAX_PAGES):
-        data = client.sync_messages(sync_token=sync.sync_token, record_count=SYNC_RECORD_COUNT)
+        data = client.sync_messages(sync_token=sync.sync_token, record_count=SYNC_RECORD_COUNT,
+                                    extension_id=_box(queue))
         records = _records(data)
-        new += records_apply(agent=agent, records=records)
+        new += records_apply(agent=agent, records=records, queue=queue, client=client)
         _token_save(sync, data)
         if len(records) < SYNC_RECORD_COUNT:
             break
     return new
 
 
-def _full(*, agent: Agent, client: Any, sync: MessageSync) -> int:
+def _box(queue: CallQueue | None) -> str:
+    """The extension whose store a sync reads: the token's own, or the queue's."""
+    return "~" if queue is None else queue.rc_extension_id
+
+
+def sync_full(*, agent: Agent | None, client: Any, sync: MessageSync,
+          queue: CallQueue | None = None) -> int:
     """The last ``MESSAGE_IMPORT_DAYS`` days: the newest ``SYNC_RECORD_COUNT`` by message-sync
     (which also gives the token), older ones of the window from the store's list."""
     since = timezone.now() - timedelta(days=settings.MESSAGE_IMPORT_DAYS)
-    data = client.sync_messages(date_from=since, record_count=SYNC_RECORD_COUNT)
+    data = client.sync_messages(date_from=since, record_count=SYNC_RECORD_COUNT,
+                                extension_id=_box(queue))
     records = _records(data)
-    new = records_apply(agent=agent, records=records, announce=False)
+    new = records_apply(agent=agent, records=records, announce=False, queue=queue,
+                        client=client)
     _token_save(sync, data)
     older = bool((data.get("syncInfo") or {}).get("olderRecordsExist"))
     if not older or len(records) < SYNC_RECORD_COUNT:
@@ -161,8 +186,9 @@ def _full(*, agent: Agent, client: Any, sync: MessageSync) -> int:
     oldest = min((str(r.get("creationTime") or "") for r in records), default="")
     for page in range(1, SYNC_MAX_PAGES + 1):
         listed = client.list_messages(date_from=since, date_to=oldest or None, page=page,
-                                      per_page=SYNC_RECORD_COUNT)
-        new += records_apply(agent=agent, records=_records(listed), announce=False)
+                                      per_page=SYNC_RECORD_COUNT, extension_id=_box(queue))
+        new += records_apply(agent=agent, records=_records(listed), announce=False,
+                             queue=queue, client=client)
         if not (listed.get("navigation") or {}).get("nextPage"):
             break
     return new

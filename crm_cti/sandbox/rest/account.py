@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import JSONResponse, Response
 
 from crm_cti.sandbox.api import Ctx, operation
+from crm_cti.sandbox.errors import invalid_parameter
 from crm_cti.sandbox.rest.common import (
     ACCOUNT,
     EXTENSION,
@@ -69,7 +70,7 @@ def extension_body(ctx: Ctx, ext: Extension) -> dict[str, Any]:
         ],
         "setupWizardState": "Completed",
         "status": "Enabled",
-        "type": "User",
+        "type": ext.kind,
         "hidden": False,
         "creationTime": iso(ctx.state.started - 86400 * 400),
     }
@@ -138,9 +139,54 @@ async def account_read(ctx: Ctx) -> Response:
     })
 
 
+# The extension types the platform knows (AllExtensionTypesEnum): a filter may name any.
+EXTENSION_TYPES = (
+    "User", "Department", "Announcement", "Voicemail", "DigitalUser", "VirtualUser",
+    "FaxUser", "PagingOnly", "SharedLinesGroup", "DelegatedLinesGroup", "GroupCallPickup",
+    "IvrMenu", "ApplicationExtension", "ProxyAdmin", "RoomConnector", "ParkLocation",
+    "Limited", "Bot", "Site", "Room", "FlexibleUser", "TieLine", "Unknown",
+)
+
+
+def _listed(ctx: Ctx, ext: Extension) -> dict[str, Any]:
+    """An extension as the account's list shows it (users and call queues alike)."""
+    record: dict[str, Any] = {
+        "id": int(ext.id), "uri": extension_uri(ctx, ext), "extensionNumber": ext.number,
+        "name": ext.name, "type": ext.kind, "status": "Enabled",
+        "contact": {"email": ext.email, "businessPhone": ext.direct_number},
+        "creationTime": iso(ctx.state.started - 86400 * 400),
+    }
+    if ext.kind == "User":
+        record["contact"].update(firstName=ext.first_name, lastName=ext.last_name)
+        record["permissions"] = {"admin": {"enabled": ext.is_admin},
+                                 "internationalCalling": {"enabled": False}}
+        record["hidden"] = False
+    else:
+        record["contact"]["firstName"] = ext.name
+    return record
+
+
+@operation("GET", ACCOUNT + "/extension")
+async def extension_list(ctx: Ctx) -> Response:
+    """The account's extensions (``type``: User, Department for call queues, ...;
+    ``extensionNumber``), one page: the seeded account is small."""
+    account_check(ctx)
+    params = ctx.request.query_params
+    types = [item for raw in params.getlist("type") for item in raw.split(",") if item]
+    for item in types:
+        if item not in EXTENSION_TYPES:
+            raise invalid_parameter("type", item)
+    number = params.get("extensionNumber")
+    found = [*ctx.state.extensions.values(), *ctx.state.call_queues.values()]
+    found = [ext for ext in found if (not types or ext.kind in types)
+             and (not number or ext.number == number)]
+    uri = account_uri(ctx) + "/extension?page=1&perPage=100"
+    return JSONResponse(single_page(uri, [_listed(ctx, ext) for ext in found]))
+
+
 @operation("GET", EXTENSION)
 async def extension_read(ctx: Ctx) -> Response:
-    ext = extension_target(ctx)
+    ext = extension_target(ctx, queues=True)
     return JSONResponse(extension_body(ctx, ext))
 
 
@@ -179,5 +225,5 @@ async def account_presence_read(ctx: Ctx) -> Response:
     return JSONResponse(single_page(uri, records))
 
 
-ROUTES = [account_read, extension_read, phone_number_list, presence_read,
+ROUTES = [account_read, extension_list, extension_read, phone_number_list, presence_read,
           account_presence_read]

@@ -26,8 +26,10 @@ def account_admin(ctx: Ctx, permission: str) -> str:
     return account_id
 
 
-def extension_target(ctx: Ctx, permission: str | None = None) -> Extension:
-    """The extension in the path. Another user's data needs ``permission`` (admins have it)."""
+def extension_target(ctx: Ctx, permission: str | None = None, *,
+                     queues: bool = False) -> Extension:
+    """The extension in the path. Another user's data needs ``permission`` (admins have it).
+    ``queues``: a call queue may be the target too (its extension info, its message store)."""
     account_check(ctx)
     assert ctx.user is not None
     raw = ctx.request.path_params.get("extensionId", "~")
@@ -35,7 +37,13 @@ def extension_target(ctx: Ctx, permission: str | None = None) -> Extension:
         return ctx.user
     ext = ctx.state.extensions.get(raw)
     if ext is None:
-        raise not_found("extensionId", raw)
+        # A call queue is an extension too: anyone reads its info, only an admin its data
+        # (``permission``: as on the platform, a queue's voicemail needs an admin).
+        ext = ctx.state.call_queues.get(raw) if queues else None
+        if ext is None:
+            raise not_found("extensionId", raw)
+        if permission and not ctx.user.is_admin:
+            raise permission_required(permission)
     if permission and ext.id != ctx.user.id and not ctx.user.is_admin:
         raise permission_required(permission)
     return ext

@@ -8,7 +8,7 @@ import binascii
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.responses import JSONResponse, Response
 
@@ -32,9 +32,10 @@ SYNC_DEFAULT_COUNT = 250
 
 
 def _target(ctx: Ctx, permission: str) -> Extension:
-    """The store in the path: the app needs ``permission``; another user's store, an admin."""
+    """The store in the path: the app needs ``permission``; another user's store (or a call
+    queue's, where its voicemail lands), an admin."""
     allowed(ctx, permission)
-    return extension_target(ctx, permission)
+    return extension_target(ctx, permission, queues=True)
 
 
 def _choices(ctx: Ctx, name: str, values: tuple[str, ...]) -> list[str]:
@@ -240,7 +241,10 @@ async def message_content(ctx: Ctx) -> Response:
     extension = {"audio/mpeg": "mp3", "text/plain": "txt"}.get(content_type, "bin")
     filename = (ctx.request.query_params.get("contentDispositionFilename")
                 or f"{record['id']}-{raw}.{extension}").replace('"', "")
-    headers = {"Content-Disposition": f'{disposition.lower()}; filename="{filename}"',
+    # A header is Latin-1: the plain name keeps printable ASCII, filename* the rest (RFC 6266).
+    plain = "".join(ch for ch in filename if 32 <= ord(ch) < 127) or f"{record['id']}-{raw}"
+    headers = {"Content-Disposition": f'{disposition.lower()}; filename="{plain}"; '
+                                      f"filename*=UTF-8''{quote(filename, safe='')}",
                "Accept-Ranges": "bytes"}
     media = content_type + ("; charset=utf-8" if content_type == "text/plain" else "")
     try:
