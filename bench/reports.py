@@ -88,12 +88,15 @@ def calls_bulk_sql(*, count: int, agent_ids: list[int]) -> None:
                 contact_id, contact_matches, state, started_at, answered_at, ended_at,
                 duration, result, legs, recording, rc_call_log_id, notes, disposition_id,
                 last_sequence, last_event_at, enrichment, enrich_attempts, enrich_due_at,
-                missed_due_at, match_info, created_at, updated_at)
+                missed_due_at, match_info, created_at, updated_at,
+                party_id, party_status, party_reason, park_orbit, peer_name, peer_party_id,
+                queue_call, reached_voicemail, session_sequence)
             SELECT agent_id, '92000' || lpad(agent_idx::text, 4, '0'), 'report-' || g, '',
                    direction, from_n, from_n, '', to_n, to_n, '',
                    NULL, 0, state, started, answered, ended,
                    extract(epoch FROM ended - started)::int, '', '[]', NULL, '', '',
-                   disposition, 0, NULL, '', 0, NULL, NULL, '{}', started, started
+                   disposition, 0, NULL, '', 0, NULL, NULL, '{}', started, started,
+                   '', '', '', '', '', '', false, false, 0
             FROM (
                 SELECT g, agent_idx, (%(agents)s::bigint[])[agent_idx] AS agent_id,
                        direction, state, started,

@@ -45,7 +45,7 @@ def agents_for_sandbox(sandbox_url: str) -> list[dict[str, Any]]:
         user, _ = User.objects.get_or_create(username=f"bench-ws-{number}")
         Agent.objects.update_or_create(rc_extension_id=str(rc["extension_id"]), defaults={
             "user": user, "rc_account_id": str(rc["account_id"]),
-            "extension_number": number, "name": rc["name"]})
+            "extension_number": number, "name": rc["name"], "needs_signin": False})
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
