@@ -17,19 +17,16 @@ Rules (README "How a call becomes a pop", and the seed flows in crm_cti/sandbox/
   earliest time it was seen connected. So a late ``CallConnected`` still turns a call that
   looked missed into an answered one, and applying the same events in any order, or any
   event twice, gives the same rows.
-- ``NoCall`` ends the call, except a leg marked ``terminationType: intermediate`` (the
-  transitional ``NoCall`` when several devices ring). That marker is deprecated, so a
-  ``NoCall`` for a call that only rang, unless marked ``final``, ends nothing at once: the
-  call stays ringing with a deadline (``missed_due_at``, ``CALL_MISSED_GRACE_SECONDS`` away)
-  and nothing is pushed. A newer ``Ringing``/``CallConnected`` inside the grace clears it:
-  the same card carries on as if nothing happened. Past it with no newer event the call
-  ends, as of the ``NoCall``, exactly as it would have at once (``calls_missed_expire``, run
-  by a delayed task and by the events sweep). A ``Ringing``/``CallConnected`` newer than
-  the NoCall that ended a call still reopens the same row: one call, one pop.
 - ``NoCall`` after connected = ended (answered), at once; after only ringing = missed for an
-  inbound call, ended (unanswered) for an outbound one. Voicemail comes from the call log's
-  result.
-- Durations come from the event times: connected → ended is the talk time.
+  inbound call, ended (unanswered) for an outbound one; voicemail comes from the call log's
+  result; durations from the event times (connected → ended is the talk time). A leg marked
+  ``terminationType: intermediate`` (the transitional ``NoCall`` when several devices ring)
+  ends nothing. That marker is deprecated, so a ``NoCall`` for a call that only rang, unless
+  marked ``final``, leaves it ringing with a deadline (``missed_due_at``,
+  ``CALL_MISSED_GRACE_SECONDS`` away) and pushes nothing: a newer ``Ringing``/
+  ``CallConnected`` inside the grace clears it; past it the call ends as of the ``NoCall``
+  (``calls_missed_expire``, by a delayed task and the events sweep). A newer live status
+  after such an end reopens the same row: one call, one pop.
 - Telephony sessions (``CallControl``) report each party with its own extension, in the
   session's own ``sequence`` (events are ordered per session: their key is the session's,
   notifications/telephony_sessions.py). A party is a leg of its extension's call, the same
