@@ -107,7 +107,11 @@ def test_the_holder_killed_mid_stream_hands_over_to_the_standby(pipeline, events
         # One card per call, popped once: never a second ringing, never back from ended.
         states = states_in_order(sock.calls(session))
         assert states[-1] == "ended" and states.count("ringing") <= 1, (session, states)
-        assert states in (["ringing", "connected", "ended"], ["connected", "ended"])
+        # What the killed holder had received but not stored is lost (the platform replays
+        # only what it had not sent): a call in flight at the kill may skip a state on its
+        # card, never gain one, and always ends where the platform says.
+        assert states in (["ringing", "connected", "ended"], ["connected", "ended"],
+                          ["ringing", "ended"]), (session, states)
         assert Call.objects.filter(session_id=session).count() == 1
     events_settled()
     row = _row()
