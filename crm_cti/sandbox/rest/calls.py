@@ -217,6 +217,23 @@ async def recording_read(ctx: Ctx) -> Response:
                          "contentType": "audio/mpeg", "duration": recording["duration"]})
 
 
+def ranged_response(ctx: Ctx, content: bytes, *, media_type: str,
+                    headers: dict[str, str]) -> Response:
+    """``content`` whole (200) or the byte range the request asks for (206; 416 when it
+    cannot be satisfied), as the platform's media host serves recordings and attachments."""
+    try:
+        wanted = byte_range(ctx.request.headers.get("range", ""), len(content))
+    except ValueError:
+        return Response(b"", status_code=416, headers={
+            "Content-Range": f"bytes */{len(content)}", "Accept-Ranges": "bytes"})
+    if wanted is None:
+        return Response(content, media_type=media_type, headers=headers)
+    first, last = wanted
+    headers["Content-Range"] = f"bytes {first}-{last}/{len(content)}"
+    return Response(content[first:last + 1], status_code=206, media_type=media_type,
+                    headers=headers)
+
+
 def byte_range(header: str, size: int) -> tuple[int, int] | None:
     """(first, last) byte of a single-range ``Range`` header, None to send everything;
     ValueError when the range cannot be satisfied (RFC 9110, section 14)."""
@@ -247,17 +264,7 @@ async def recording_content(ctx: Ctx) -> Response:
         # The media host serves byte ranges, so a player can seek.
         "Accept-Ranges": "bytes",
     }
-    try:
-        wanted = byte_range(ctx.request.headers.get("range", ""), len(content))
-    except ValueError:
-        return Response(b"", status_code=416, headers={
-            "Content-Range": f"bytes */{len(content)}", "Accept-Ranges": "bytes"})
-    if wanted is None:
-        return Response(content, media_type="audio/mpeg", headers=headers)
-    first, last = wanted
-    headers["Content-Range"] = f"bytes {first}-{last}/{len(content)}"
-    return Response(content[first:last + 1], status_code=206, media_type="audio/mpeg",
-                    headers=headers)
+    return ranged_response(ctx, content, media_type="audio/mpeg", headers=headers)
 
 
 ROUTES = [company_call_log, user_call_log, company_call_record, user_call_record,

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from crm_cti.sandbox import calllog, messagestore
 from crm_cti.sandbox.api import Ctx, operation
 from crm_cti.sandbox.errors import invalid_parameter, missing_parameter, not_found
-from crm_cti.sandbox.rest.calls import byte_range
+from crm_cti.sandbox.rest.calls import ranged_response
 from crm_cti.sandbox.rest.common import EXTENSION, extension_target, int_param, per_page_param
 from crm_cti.sandbox.rest.messages import allowed
 from crm_cti.sandbox.seed import Extension
@@ -247,17 +247,7 @@ async def message_content(ctx: Ctx) -> Response:
                                       f"filename*=UTF-8''{quote(filename, safe='')}",
                "Accept-Ranges": "bytes"}
     media = content_type + ("; charset=utf-8" if content_type == "text/plain" else "")
-    try:
-        wanted = byte_range(ctx.request.headers.get("range", ""), len(content))
-    except ValueError:
-        return Response(b"", status_code=416, headers={
-            "Content-Range": f"bytes */{len(content)}", "Accept-Ranges": "bytes"})
-    if wanted is None:
-        return Response(content, media_type=media, headers=headers)
-    first, last = wanted
-    headers["Content-Range"] = f"bytes {first}-{last}/{len(content)}"
-    return Response(content[first:last + 1], status_code=206, media_type=media,
-                    headers=headers)
+    return ranged_response(ctx, content, media_type=media, headers=headers)
 
 
 # -- message-sync -------------------------------------------------------------------------

@@ -65,3 +65,14 @@ def parse_time(value: Any) -> datetime | None:
 
 def not_after(value: datetime | None, limit: datetime | None) -> datetime | None:
     return limit if value is not None and limit is not None and value > limit else value
+
+
+def envelope_of(payload: dict[str, Any]) -> tuple[str, datetime | None, dict[str, Any]]:
+    """A notification's envelope: its ``uuid``, ``timestamp`` and ``body`` (every kind has
+    them); raise InvalidEvent."""
+    uuid = identifier_of(payload.get("uuid"), "uuid", 64, integer_ok=False)
+    timestamp = parse_time(payload.get("timestamp"))
+    body = payload.get("body")
+    if not isinstance(body, dict):
+        raise InvalidEvent("missing body")
+    return uuid, timestamp, body

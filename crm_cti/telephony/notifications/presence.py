@@ -8,6 +8,7 @@ from typing import Any
 
 from crm_cti.telephony.notifications.fields import (
     display_of,
+    envelope_of,
     identifier_of,
     not_after,
     parse_time,
@@ -37,11 +38,7 @@ def presence_path_extension(path: Any) -> str | None:
 def presence_parse(payload: dict[str, Any]) -> ParsedEvent:
     """Validate a presence notification and pull out what the tracker uses; raise
     InvalidEvent."""
-    uuid = identifier_of(payload.get("uuid"), "uuid", 64, integer_ok=False)
-    timestamp = parse_time(payload.get("timestamp"))
-    body = payload.get("body")
-    if not isinstance(body, dict):
-        raise InvalidEvent("missing body")
+    uuid, timestamp, body = envelope_of(payload)
     extension_id = identifier_of(body.get("extensionId"), "body.extensionId", 32)
     if extension_id == "~":
         raise InvalidEvent("missing body.extensionId")

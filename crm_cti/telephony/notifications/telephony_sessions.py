@@ -17,8 +17,8 @@ from typing import Any
 
 from crm_cti.telephony.notifications.fields import (
     display_of,
+    envelope_of,
     identifier_of,
-    parse_time,
     text_of,
 )
 from crm_cti.telephony.notifications.shape import DIRECTIONS, InvalidEvent, Leg, ParsedEvent
@@ -68,11 +68,7 @@ def sessions_path_extension(path: Any) -> str | None:
 def telephony_sessions_parse(payload: dict[str, Any]) -> ParsedEvent:
     """Validate a telephony-session notification and pull out what the tracker uses; raise
     InvalidEvent."""
-    uuid = identifier_of(payload.get("uuid"), "uuid", 64, integer_ok=False)
-    timestamp = parse_time(payload.get("timestamp"))
-    body = payload.get("body")
-    if not isinstance(body, dict):
-        raise InvalidEvent("missing body")
+    uuid, timestamp, body = envelope_of(payload)
     telephony_session_id = identifier_of(
         body.get("telephonySessionId"), "body.telephonySessionId", 64, integer_ok=False
     )
