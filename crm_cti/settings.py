@@ -155,6 +155,10 @@ else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DB_POOL_MAX_SIZE > 0 and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django's backend, but its pool checks connections with crm_cti/db_pool.py's check,
+    # which skips those handed back a moment ago (Django's would add a round trip to every
+    # webhook delivery).
+    DATABASES["default"]["ENGINE"] = "crm_cti.postgres"
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": DB_POOL_MAX_SIZE,

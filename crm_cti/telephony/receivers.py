@@ -13,7 +13,7 @@ from crm_cti.accounts.signals import agent_signed_in, agent_signing_out
 from crm_cti.telephony import dispatch
 from crm_cti.telephony.models import CallLogSync, Subscription
 from crm_cti.telephony.services.subscriptions import subscription_delete, subscription_wanted_for
-from crm_cti.telephony.webhook.ingest import subscription_cache_clear
+from crm_cti.telephony.webhook.ingest import subscription_changed
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,10 @@ def on_agent_signing_out(sender: Any, agent: Any, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=Subscription, dispatch_uid="telephony.subscription_saved")
 @receiver(post_delete, sender=Subscription, dispatch_uid="telephony.subscription_deleted")
-def on_subscription_changed(sender: Any, **kwargs: Any) -> None:
-    """This process forgets cached webhook checks at once; other processes within
-    ``webhook.ingest.SUBSCRIPTION_CACHE_SECONDS`` (a wrong token or a gone row is re-read
-    anyway)."""
-    subscription_cache_clear()
+def on_subscription_changed(sender: Any, instance: Subscription, **kwargs: Any) -> None:
+    """Cached webhook checks of this subscription are forgotten: in this process at once,
+    in the others within a second (webhook.ingest.subscription_changed). Again after the
+    commit: a process that read the row before then cached what it was."""
+    pk, token_hash = instance.pk, instance.verification_token_hash
+    subscription_changed(pk, token_hash)
+    transaction.on_commit(lambda: subscription_changed(pk, token_hash))

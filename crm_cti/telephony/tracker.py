@@ -41,15 +41,14 @@ Rules (README "How a call becomes a pop", and the seed flows in crm_cti/sandbox/
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from crm_cti.accounts.models import Agent
+from crm_cti.telephony.call_rows import CallRows
 from crm_cti.telephony.call_rules import (
     call_blanks_fill,
     call_duration,
@@ -60,11 +59,10 @@ from crm_cti.telephony.call_rules import (
     call_party_facts,
     call_peers_link,
 )
+from crm_cti.telephony.call_views import SessionView, is_session, views_of
 from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
 from crm_cti.telephony.notifications import (
-    TELEPHONY_SESSIONS,
     InvalidEvent,
-    Leg,
     ParsedEvent,
     event_parse,
 )
@@ -73,8 +71,6 @@ from crm_cti.telephony.serializers import call_to_dict
 
 logger = logging.getLogger(__name__)
 
-# Aggregation over legs: the "most alive" leg gives the session's status.
-STATUS_RANK = {"NoCall": 0, "Ringing": 1, "ParkedCall": 2, "OnHold": 3, "CallConnected": 4}
 LIVE_STATE_FOR_STATUS = {
     "Ringing": Call.State.RINGING,
     "CallConnected": Call.State.CONNECTED,
@@ -91,62 +87,6 @@ PUSHED_FIELDS = (
     "party_reason", "peer_name", "park_orbit", "hold_started_at", "reached_voicemail",
     "transferred_from_id",
 )
-
-
-# What a session's legs tell about a call's parties (the first leg to know one wins).
-VIEW_FIELDS = ("telephony_session_id", "from_number", "from_name", "to_number", "to_name")
-
-
-@dataclass
-class SessionView:
-    """One session as one event shows it, aggregated over its legs."""
-
-    session_id: str
-    status: str
-    direction: str
-    intermediate: bool
-    # A NoCall leg says terminationType "final": the call is over, no grace.
-    final: bool = False
-    # VIEW_FIELDS as the first leg that knows each tells them.
-    facts: dict[str, str] = field(default_factory=dict)
-    start_time: datetime | None = None
-    leg_ids: list[str] = field(default_factory=list)
-    # The leg that gave the status (a telephony session's party, with its own facts).
-    party: Leg | None = None
-
-
-def sessions_aggregate(legs: tuple[Leg, ...] | list[Leg]) -> list[SessionView]:
-    """Group legs by session; the session's status is the most alive leg's status."""
-    views: dict[str, SessionView] = {}
-    for leg in legs:
-        view = views.get(leg.session_id)
-        if view is None:
-            view = views[leg.session_id] = SessionView(
-                session_id=leg.session_id,
-                status=leg.status,
-                direction=leg.direction,
-                intermediate=True,
-                party=leg,
-            )
-        elif STATUS_RANK[leg.status] > STATUS_RANK[view.status]:
-            view.status = leg.status
-            view.party = leg
-        # All legs ended and at least one says "final" (or none says anything) = really over.
-        if leg.status == "NoCall" and leg.termination_type != "intermediate":
-            view.intermediate = False
-        if leg.status == "NoCall" and leg.termination_type == "final":
-            view.final = True
-        if leg.leg_id and leg.leg_id not in view.leg_ids:
-            view.leg_ids.append(leg.leg_id)
-        for name in VIEW_FIELDS:
-            if not view.facts.get(name) and getattr(leg, name):
-                view.facts[name] = getattr(leg, name)
-        if leg.start_time and (view.start_time is None or leg.start_time < view.start_time):
-            view.start_time = leg.start_time
-    for view in views.values():
-        if view.status != "NoCall":
-            view.intermediate = False
-    return list(views.values())
 
 
 def _snapshot(call: Call) -> tuple:
@@ -319,14 +259,14 @@ def extensions_apply(
     # A telephony-session event's parties name their extensions (its key is the session's).
     party_extensions = {
         ext for event in parsed.values() if isinstance(event, ParsedEvent)
-        for ext, _view in _views_of(event)
+        for ext, _view in views_of(event)
     }
     agents = {
         a.rc_extension_id: a
         for a in Agent.objects.filter(rc_extension_id__in=list(party_extensions | set(pending)))
     }
     missed_due_at = call_missed_deadline(now=timezone.now())
-    calls = _CallRows.lock(parsed.values())
+    calls = CallRows.lock(parsed.values())
     outcomes: dict[int, str] = {}
     moved_states = []
     for extension_id, events in pending.items():
@@ -368,102 +308,11 @@ def _states_lock(ids: list[str]) -> dict[str, ExtensionState]:
     }
 
 
-def _is_session(parsed: ParsedEvent) -> bool:
-    return parsed.kind == TELEPHONY_SESSIONS.name
-
-
-def _views_of(parsed: ParsedEvent) -> list[tuple[str, SessionView]]:
-    """The calls an event is about, as (extension, view): presence's are all its extension's;
-    a telephony session's parties each belong to their own extension."""
-    if not _is_session(parsed):
-        return [(parsed.extension_id, view) for view in sessions_aggregate(parsed.legs)]
-    by_extension: dict[str, list[Leg]] = {}
-    for leg in parsed.legs:
-        by_extension.setdefault(leg.extension_id, []).append(leg)
-    return [(ext, view) for ext, legs in by_extension.items()
-            for view in sessions_aggregate(legs)]
-
-
 def _parse_stored(event: TelephonyEvent) -> ParsedEvent | InvalidEvent:
     try:
         return event_parse(event.payload)
     except InvalidEvent as exc:
         return exc
-
-
-class _CallRows:
-    """The batch's call rows, locked with one query up front and saved once each at the end.
-
-    Under load a batch holds several events of the same calls (ringing, connected, ended):
-    a lock and an UPDATE per event and session was most of the tracker's cost. A new call is
-    inserted at once (its pushed object needs its id); a changed one is saved after the
-    batch's last event, inside the same transaction.
-    """
-
-    def __init__(self, rows: list[Call]) -> None:
-        self._rows = {(call.rc_extension_id, call.session_id): call for call in rows}
-        self._dirty: dict[int, Call] = {}
-
-    @classmethod
-    def lock(cls, parsed: Iterable[ParsedEvent | InvalidEvent]) -> _CallRows:
-        events = [event for event in parsed if isinstance(event, ParsedEvent)]
-        keys = {
-            (ext, view.session_id) for event in events for ext, view in _views_of(event)
-        }
-        # A telephony session's event may name every call of its session (who took over
-        # from whom): all of them, by the indexed session_id (the same id for every party).
-        # Presence batches read exactly what they did before.
-        # It finds presence's row of the call by telephonySessionId too (indexed).
-        wide = {leg.session_id for event in events if _is_session(event) for leg in event.legs}
-        if not keys:
-            return cls([])
-        wanted = Q(
-            rc_extension_id__in={ext for ext, _session in keys},
-            session_id__in={session for _ext, session in keys},
-        )
-        if wide:
-            wanted |= Q(session_id__in=wide) | Q(telephony_session_id__in={
-                leg.telephony_session_id for event in events if _is_session(event)
-                for leg in event.legs
-            })
-        rows = (
-            # of=("self",): PostgreSQL refuses FOR UPDATE on the nullable side of the
-            # outer join to the contact; only the call rows need the lock. In id order, like
-            # every other statement that locks several calls.
-            Call.objects.select_for_update(of=("self",))
-            .select_related(*(("contact", "agent") if wide else ("contact",)))
-            .filter(wanted)
-            .order_by("pk")
-        )
-        if not wide:
-            return cls([call for call in rows if (call.rc_extension_id, call.session_id) in keys])
-        return cls(list(rows))
-
-    def get(self, extension_id: str, session_id: str,
-            telephony_session_id: str = "") -> Call | None:
-        call = self._rows.get((extension_id, session_id))
-        if call is None and telephony_session_id:
-            # The same call under another sessionId: merged by telephonySessionId.
-            call = next((row for (ext, _session), row in self._rows.items()
-                         if ext == extension_id
-                         and row.telephony_session_id == telephony_session_id), None)
-        return call
-
-    def in_session(self, telephony_session_id: str) -> list[Call]:
-        return [call for call in self._rows.values()
-                if call.telephony_session_id == telephony_session_id]
-
-    def save(self, call: Call) -> None:
-        if call.pk is None:
-            call.save()
-            self._rows[(call.rc_extension_id, call.session_id)] = call
-        else:
-            self._dirty[call.pk] = call
-
-    def save_changed(self) -> None:
-        for call in self._dirty.values():
-            call.save()
-        self._dirty.clear()
 
 
 def _event_apply_one(
@@ -472,7 +321,7 @@ def _event_apply_one(
     parsed: ParsedEvent | InvalidEvent,
     ext_state: ExtensionState,
     agents: dict[str, Agent],
-    calls: _CallRows,
+    calls: CallRows,
     result: ApplyResult,
     enrichment: EnrichmentPlan | None,
     missed_due_at: datetime | None = None,
@@ -490,8 +339,8 @@ def _event_apply_one(
     at = parsed.timestamp or event.received_at or timezone.now()
     newer_than_extension = parsed.sequence > ext_state.last_sequence
     any_newest = False
-    session = _is_session(parsed)
-    for extension_id, view in _views_of(parsed):
+    session = is_session(parsed)
+    for extension_id, view in views_of(parsed):
         agent = agents.get(extension_id)
         call = calls.get(extension_id, view.session_id,
                          view.facts.get("telephony_session_id", ""))
@@ -548,7 +397,7 @@ def _event_apply_one(
     )
 
 
-def _peers_apply(call: Call, calls: _CallRows, result: ApplyResult) -> None:
+def _peers_apply(call: Call, calls: CallRows, result: ApplyResult) -> None:
     """Link the call with the parties of its session that took over from it (or it from
     them), in whichever order they arrived; the others that changed are saved and pushed."""
     before = _snapshot(call)

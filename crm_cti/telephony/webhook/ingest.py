@@ -39,6 +39,7 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
+from crm_cti.redis_client import deployment_key, redis_client
 from crm_cti.telephony.models import Subscription, TelephonyEvent, verification_token_hash
 from crm_cti.telephony.notifications import (
     TELEPHONY_SESSIONS,
@@ -56,10 +57,23 @@ logger = logging.getLogger(__name__)
 OK_BODY = b'{"ok":true}'
 # How stale a subscription's last_event_at may get before a delivery refreshes it.
 LAST_EVENT_RESOLUTION_SECONDS = 60
-# How long a subscription found by its token is trusted without reading it again. A
-# subscription id it does not own is re-read at once; a deleted subscription is noticed by
-# the INSERT's foreign key.
-SUBSCRIPTION_CACHE_SECONDS = 10.0
+# How long a subscription found by its token is trusted without reading it again. Each
+# agent has a subscription, so at 100 events/s over 500 agents a web process sees a token
+# about every 10 s: a 10 s cache made nearly every delivery read its subscription (an
+# eighth of the web's CPU per event). Changes reach every process sooner: a saved or
+# deleted subscription is published in Redis (``subscription_changed``) and each process
+# looks there at most once per ``CHANGES_POLL_SECONDS``. Without Redis to ask (embedded
+# mode has one process, whose own saves clear it at once; or Redis away) the short trust
+# applies. A subscription id it does not own is re-read at once; a deleted subscription is
+# noticed by the INSERT's foreign key.
+SUBSCRIPTION_CACHE_SECONDS = 300.0
+SUBSCRIPTION_CACHE_SECONDS_UNWATCHED = 10.0
+CHANGES_POLL_SECONDS = 1.0
+CHANGES_NAME = "webhook-subscriptions-changed"
+# Changes are read from a little before the last look (clocks of two processes of one
+# deployment agree to well under this), and forgotten after an hour.
+CHANGES_SLACK_SECONDS = 5.0
+CHANGES_KEEP_SECONDS = 3600.0
 # How long an unknown token (or a subscription id its token does not own) is remembered, so
 # a flood of bogus deliveries costs no query each. Short: a token is only unknown before
 # its row exists, and rows are saved before the platform learns the token.
@@ -91,10 +105,75 @@ _unknown: dict[str, float] = {}
 _cache_lock = threading.Lock()
 
 
+# When this process last read the published changes (wall clock, as their scores), and
+# whether that worked (the long trust holds only while it does).
+_changes_read_at = 0.0
+_changes_watched = False
+
+
 def subscription_cache_clear() -> None:
     with _cache_lock:
         _cache.clear()
         _unknown.clear()
+
+
+def _cache_forget(pks: set[int], token_hash: str = "") -> None:
+    with _cache_lock:
+        for cached in [h for h, entry in _cache.items() if entry.pk in pks or h == token_hash]:
+            del _cache[cached]
+        # A token refused a moment ago may belong to the row just saved.
+        _unknown.clear()
+
+
+def subscription_changed(pk: int, token_hash: str = "") -> None:
+    """A subscription was saved or deleted (telephony/receivers.py, and again after the
+    commit): this process forgets it, and whatever its token found before, at once; the
+    others forget that subscription when they next look (``_changes_poll``)."""
+    _cache_forget({pk}, token_hash)
+    client = redis_client()
+    if client is None:
+        return
+    now = time.time()
+    try:
+        pipe = client.pipeline(transaction=False)
+        pipe.zadd(deployment_key(CHANGES_NAME), {str(pk): now})
+        pipe.zremrangebyscore(deployment_key(CHANGES_NAME), "-inf", now - CHANGES_KEEP_SECONDS)
+        pipe.execute()
+    except Exception:
+        # The other processes then trust what they cached for up to SUBSCRIPTION_CACHE_SECONDS
+        # (and only the short time while they cannot read Redis either).
+        logger.warning("webhook: could not publish a subscription change", exc_info=True)
+
+
+def _changes_poll() -> None:
+    """At most once per ``CHANGES_POLL_SECONDS``: forget the subscriptions changed elsewhere."""
+    global _changes_read_at, _changes_watched
+    now = time.time()
+    if now - _changes_read_at < CHANGES_POLL_SECONDS:
+        return
+    since, _changes_read_at = _changes_read_at, now
+    client = redis_client()
+    if client is None:
+        _changes_watched = False
+        return
+    try:
+        changed = client.zrangebyscore(deployment_key(CHANGES_NAME),
+                                       since - CHANGES_SLACK_SECONDS, "+inf")
+    except Exception:
+        logger.warning("webhook: could not read subscription changes", exc_info=True)
+        _changes_watched = False
+        return
+    if not _changes_watched:
+        # Trusting the cache for long starts now: what was cached before may predate
+        # changes this process never saw.
+        subscription_cache_clear()
+        _changes_watched = True
+    elif changed:
+        _cache_forget({int(pk) for pk in changed})
+
+
+def _cache_trust_seconds() -> float:
+    return SUBSCRIPTION_CACHE_SECONDS if _changes_watched else SUBSCRIPTION_CACHE_SECONDS_UNWATCHED
 
 
 def _tiny(status: int, error: str = "") -> IngestReply:
@@ -150,9 +229,10 @@ def _subscription_read(token: str, token_hash: str) -> _CachedSubscription | Non
 
 
 def _subscription_by_token(token: str, token_hash: str) -> _CachedSubscription | None:
+    _changes_poll()
     with _cache_lock:
         entry = _cache.get(token_hash)
-    if entry is not None and time.monotonic() - entry.read_at < SUBSCRIPTION_CACHE_SECONDS:
+    if entry is not None and time.monotonic() - entry.read_at < _cache_trust_seconds():
         return entry
     if entry is None and _known_unknown(token_hash):
         return None
