@@ -60,6 +60,7 @@ from crm_cti.telephony.call_rules import (
     call_peers_link,
 )
 from crm_cti.telephony.call_views import SessionView, is_session, views_of
+from crm_cti.telephony.hot_sql import events_mark_processed, extension_states_save
 from crm_cti.telephony.models import Call, ExtensionState, TelephonyEvent
 from crm_cti.telephony.notifications import (
     InvalidEvent,
@@ -282,19 +283,13 @@ def extensions_apply(
             moved_states.append(ext_state)
     calls.save_changed()
     now = timezone.now()
-    for ext_state in moved_states:
-        ext_state.updated_at = now  # bulk_update does not apply auto_now
-    ExtensionState.objects.bulk_update(
-        moved_states, ["last_sequence", "last_event_at", "updated_at"]
-    )
+    extension_states_save(moved_states, now=now)
     by_outcome: dict[str, list[int]] = {}
     for pk, outcome in outcomes.items():
         if outcome != TelephonyEvent.Outcome.FAILED:  # saved with its error already
             by_outcome.setdefault(outcome, []).append(pk)
     for outcome, pks in by_outcome.items():
-        TelephonyEvent.objects.filter(pk__in=pks).update(
-            processed_at=now, outcome=outcome, error=""
-        )
+        events_mark_processed(pks=pks, outcome=outcome, now=now)
     return outcomes
 
 
