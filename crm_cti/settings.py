@@ -174,6 +174,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # Deployments sharing one Redis keep their cache keys apart, as their other
+            # keys (crm_cti/redis_client.py: named after the Celery queue).
+            "KEY_PREFIX": env.str("CELERY_QUEUE", default="celery"),
         }
     }
     CHANNEL_LAYERS = {

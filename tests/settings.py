@@ -21,4 +21,21 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("TOKEN_ENCRYPTION_KEY", Fernet.generate_key().decode())
 os.environ.setdefault("RC_ACCOUNT_ID", ACCOUNT_ID)
 
+
+def _run_isolation() -> None:
+    """Runs on one machine share its Redis: each run, and each pytest-xdist worker of one,
+    gets a Celery queue (hence deployment keys and cache keys) and a channel-layer prefix of
+    its own, inherited by every process its fixtures start. A caller's own choice of either
+    stays; a worker replaces what its controller set (xdist workers inherit its env)."""
+    owner = os.environ.get("CRM_CTI_TEST_RUN_OWNER")
+    if owner is None and ("CELERY_QUEUE" in os.environ or "CHANNELS_PREFIX" in os.environ):
+        return
+    me = str(os.getpid())
+    if owner != me:
+        os.environ.update(CRM_CTI_TEST_RUN_OWNER=me, CELERY_QUEUE=f"test{me}",
+                          CHANNELS_PREFIX=f"crm_cti_test{me}")
+
+
+_run_isolation()
+
 from crm_cti.settings import *  # noqa: F403
