@@ -61,7 +61,8 @@ def test_database_and_redis_urls_give_distributed_mode(tmp_path):
     )
     s = settings_in_subprocess(env, *NAMES)
     assert s["RUN_MODE"] == "distributed"
-    assert "postgresql" in s["DATABASES"]
+    # Django's PostgreSQL backend, with the pool's check of crm_cti/db_pool.py.
+    assert "'ENGINE': 'crm_cti.postgres'" in s["DATABASES"]
     assert "RedisChannelLayer" in s["CHANNEL_LAYERS"]
     assert s["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/0"
     assert s["CELERY_TASK_ALWAYS_EAGER"] == "False"

@@ -41,7 +41,8 @@ def test_the_rest_queue_follows_the_running_apps_queue(monkeypatch):
 
 
 def _app() -> Celery:
-    fresh = Celery("crm_cti_queues")
+    # Not made the current app: dispatch and the deployment keys read current_app.
+    fresh = Celery("crm_cti_queues", set_as_current=False)
     fresh.config_from_object("django.conf:settings", namespace="CELERY")
     return fresh
 
