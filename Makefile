@@ -32,13 +32,17 @@ demo: install
 ## make test: install what the tests need and run them all. In distributed mode (DATABASE_URL
 ## and REDIS_URL set, as in CI) the pipeline and foundation tests then run again in embedded
 ## mode, the demo's, so that both modes are tested.
+## Tests run in PYTEST_WORKERS processes (pytest-xdist), a module's tests in one of them
+## (its fixtures' servers are started once); PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 3
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadscope
 test: install-dev
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ] && [ -z "$(PYTEST_ARGS)" ]; then \
 	  echo "== embedded mode: tests/telephony tests/foundation =="; \
 	  env -u DATABASE_URL -u REDIS_URL TEST_MODE=embedded \
-	    $(VENV)/bin/pytest tests/telephony tests/foundation; \
+	    $(VENV)/bin/pytest $(PYTEST_PARALLEL) tests/telephony tests/foundation; \
 	fi
 
 lint: install-dev

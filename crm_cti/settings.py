@@ -243,6 +243,10 @@ CELERY_TIMEZONE = "UTC"
 # The Celery queue this deployment's processes use (the ops page shows its depth): two
 # deployments (or test stacks) can share one Redis without taking each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="celery")
+# The REST rate budget's Redis keys. Not named after the deployment's queue: the platform
+# limits requests per user and app, so deployments sharing a Redis and a RingCentral app
+# share one budget (the tests give each run its own).
+RC_BUDGET_KEY_PREFIX = env.str("RC_BUDGET_KEY_PREFIX", default="crm_cti:rc-budget")
 # REST work (enrichment, sign-in subscriptions, RingOut polling, reconciliation, imports) has
 # a queue of its own, "<CELERY_QUEUE>.rest", so that a worker started with
 # ``-Q <CELERY_QUEUE>`` runs the applier and nothing that waits on RingCentral, and one with

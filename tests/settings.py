@@ -24,18 +24,20 @@ os.environ.setdefault("RC_ACCOUNT_ID", ACCOUNT_ID)
 
 def _run_isolation() -> None:
     """Runs on one machine share its Redis: each run, and each pytest-xdist worker of one,
-    gets a Celery queue (hence deployment keys and cache keys) and a channel-layer prefix of
-    its own, inherited by every process its fixtures start. A caller's own choice of either
-    stays; a worker replaces what its controller set (xdist workers inherit its env)."""
+    gets a Celery queue (hence deployment keys and cache keys), a channel-layer prefix and a
+    rate-budget prefix of its own (every run's agents are the sandbox's same users),
+    inherited by every process its fixtures start. A caller's own choice stays; a worker
+    replaces what its controller set (xdist workers inherit its environment)."""
     owner = os.environ.get("CRM_CTI_TEST_RUN_OWNER")
     if owner is None and ("CELERY_QUEUE" in os.environ or "CHANNELS_PREFIX" in os.environ):
         return
     me = str(os.getpid())
     if owner != me:
         os.environ.update(CRM_CTI_TEST_RUN_OWNER=me, CELERY_QUEUE=f"test{me}",
-                          CHANNELS_PREFIX=f"crm_cti_test{me}")
+                          CHANNELS_PREFIX=f"crm_cti_test{me}",
+                          RC_BUDGET_KEY_PREFIX=f"crm_cti_test{me}:rc-budget")
 
 
 _run_isolation()
 
-from crm_cti.settings import *  # noqa: F403
+from crm_cti.settings import *  # noqa: E402, F403

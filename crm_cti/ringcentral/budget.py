@@ -385,7 +385,7 @@ class _RedisStore:
         self._redis = client
         self._take = self._redis.register_script(_TAKE_LUA)
         self._sync = self._redis.register_script(_SYNC_LUA)
-        self._prefix = getattr(settings, "RC_BUDGET_KEY_PREFIX", "crm_cti:rc-budget")
+        self._prefix = settings.RC_BUDGET_KEY_PREFIX
 
     def _keys(self, user_key: str, group: str) -> list[str]:
         base = f"{self._prefix}:{user_key}:{group}"

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.core.management import call_command
 
 from crm_cti.crm.models import Contact, ContactPhone
@@ -16,8 +18,20 @@ def test_seed_demo_twice_gives_the_same_contacts(db):
     assert ContactPhone.objects.exclude(e164__startswith="+1").count() >= 5
 
 
+def _fresh_database_dispositions() -> None:
+    """The dispositions a migrated database starts with (crm 0004): a transactional test
+    that ran before in this process flushed them away."""
+    from crm_cti.crm.models import Disposition
+
+    module = import_module("crm_cti.crm.migrations.0004_dispositions_company_lines_number_choices")
+    for order, (_code, name) in enumerate(module.OLD_DISPOSITIONS, start=1):
+        Disposition.objects.get_or_create(name=name, defaults={"order": order * 10})
+
+
 def test_seed_demo_twice_gives_the_same_history(db):
     from crm_cti.accounts.models import Agent
+
+    _fresh_database_dispositions()
     from crm_cti.telephony.models import Call
 
     call_command("seed_demo")

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from tests.accounts.signin_helpers import rc  # noqa: F401 - fixture
 from tests.resilience.harness import FAST_ENV, Stack, subscription_make
+from tests.support.stack import LOG_DIR
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +60,7 @@ def pytest_sessionfinish(session):
     if not _FIGURES:
         return
     import json
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "var" / "test-logs" / "resilience-figures.json"
+    path = LOG_DIR / "resilience-figures.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_FIGURES, indent=2, default=str))

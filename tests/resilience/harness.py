@@ -208,7 +208,7 @@ def celery_process(kind: str, env: dict[str, str], name: str) -> ManagedProcess:
     else:
         args = [
             sys.executable, "-m", "celery", "-A", "crm_cti", "beat", "--loglevel", "INFO",
-            "--schedule", str(settings.VAR_DIR / f"{name}-schedule"),
+            "--schedule", str(settings.VAR_DIR / f"{name}-{os.getpid()}-schedule"),
         ]
     return ManagedProcess(name=name, args=args, env=env)
 

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
 from crm_cti.telephony.models import Call, TelephonyEvent
 from tests.resilience.harness import deliver_burst_async, presence_event
-from tests.support.stack import wait_until
+from tests.support.stack import LOG_DIR, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
 EVENTS = 1000
-LOGS = Path(__file__).resolve().parents[2] / "var" / "test-logs"
+LOGS = LOG_DIR
 
 
 def _burst(stack, subscription, tag: str) -> dict:

@@ -16,6 +16,7 @@ from tests.support.people import (  # noqa: F401 - fixtures
     agent_client,
     other_agent,
 )
+from tests.support.stack import LOG_DIR
 
 
 def all_routes() -> list[tuple[str, Any]]:
@@ -46,11 +47,10 @@ def pytest_sessionfinish(session):
     """Write how many bad inputs the fuzz tests tried (docs/RELIABILITY.md)."""
     import json
     import sys
-    from pathlib import Path
 
     fuzz = sys.modules.get("tests.security.test_fuzz_webhook_and_tracker")
     if fuzz is None or not any(fuzz.TRIED.values()):
         return
-    path = Path(__file__).resolve().parents[2] / "var" / "test-logs" / "security-figures.json"
+    path = LOG_DIR / "security-figures.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"fuzz_examples": fuzz.TRIED}, indent=2))

@@ -21,7 +21,9 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-LOG_DIR = ROOT / "var" / "test-logs"
+# Each pytest-xdist worker logs into its own folder: its processes' logs (and the "ready."
+# a fixture waits for) are never another worker's.
+LOG_DIR = ROOT / "var" / "test-logs" / os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 def free_port() -> int:

@@ -101,7 +101,7 @@ def start_stack(sandbox_url: str, *, name: str = "pipeline",
             name=f"{name}_beat",
             args=[
                 sys.executable, "-m", "celery", "-A", "crm_cti", "beat", "--loglevel", "INFO",
-                "--schedule", str(settings.VAR_DIR / f"{name}-beat-schedule"),
+                "--schedule", str(settings.VAR_DIR / f"{name}-{os.getpid()}-beat-schedule"),
             ],
             env=env,
         )
