@@ -1008,8 +1008,11 @@ def main(argv: list[str] | None = None) -> int:
         redis_flush()
         stack = start_baseline(scale, agents)
         try:
+            # Every rate the product's ramp has too: its top rate is then a baseline step,
+            # and the latency ratios at the top rate compare like with like.
+            ramp = sorted({*scale.baseline_ramp, *scale.ramp})
             results["baseline"] = pipeline_run("baseline", stack, scale, agents, caller_pool,
-                                               baseline=True, ramp=scale.baseline_ramp)
+                                               baseline=True, ramp=ramp)
         finally:
             stack.stop()
         say(f"baseline done: top rate {_ramp_top(results['baseline'])[0]}")
