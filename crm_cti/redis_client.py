@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import redis
 from celery import current_app
@@ -42,3 +43,13 @@ def deployment_key(name: str) -> str:
     as the running app has it: deployments (and test stacks) sharing one Redis already
     differ there, and must not take each other's events or journal entries either."""
     return f"{current_app.conf.task_default_queue}:{name}"
+
+
+def recent_set_add(client: redis.Redis, key: str, member: str, *, keep_seconds: float) -> None:
+    """Add ``member`` to the sorted set ``key``, scored by the time now, and drop members
+    older than ``keep_seconds`` (one round trip). Raises what Redis raises."""
+    now = time.time()
+    pipe = client.pipeline(transaction=False)
+    pipe.zadd(key, {member: now})
+    pipe.zremrangebyscore(key, "-inf", now - keep_seconds)
+    pipe.execute()

@@ -14,7 +14,7 @@ import orjson
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from crm_cti.redis_client import deployment_key, redis_client
+from crm_cti.redis_client import deployment_key, recent_set_add, redis_client
 from crm_cti.telephony.models import Call
 from crm_cti.telephony.receipts import pops_expect
 from crm_cti.telephony.serializers import call_to_dict
@@ -164,13 +164,9 @@ def account_watch_start(channel: str) -> None:
     client = redis_client()
     if client is None:
         return
-    now = time.time()
     try:
-        pipe = client.pipeline(transaction=False)
-        pipe.zadd(deployment_key(ACCOUNT_WATCHERS_NAME), {channel: now})
-        pipe.zremrangebyscore(deployment_key(ACCOUNT_WATCHERS_NAME), "-inf",
-                              now - WATCHER_MAX_AGE_SECONDS)
-        pipe.execute()
+        recent_set_add(client, deployment_key(ACCOUNT_WATCHERS_NAME), channel,
+                       keep_seconds=WATCHER_MAX_AGE_SECONDS)
     except Exception:
         # The pushes then find no watcher and skip the account group until Redis answers
         # again; the socket's snapshot (and a reconnect's) still shows every call.

@@ -29,7 +29,7 @@ import math
 import time
 from typing import Any
 
-from crm_cti.redis_client import deployment_key, redis_client
+from crm_cti.redis_client import deployment_key, recent_set_add, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +64,8 @@ def socket_opened(*, agent_id: int | None, channel: str) -> None:
     client = redis_client()
     if client is None or agent_id is None:
         return
-    now = time.time()
     try:
-        pipe = client.pipeline(transaction=False)
-        pipe.zadd(_sockets_key(agent_id), {channel: now})
-        pipe.zremrangebyscore(_sockets_key(agent_id), "-inf", now - DAY_SECONDS)
-        pipe.execute()
+        recent_set_add(client, _sockets_key(agent_id), channel, keep_seconds=DAY_SECONDS)
     except Exception:
         logger.warning("receipts: could not record a socket", exc_info=True)
 

@@ -39,7 +39,7 @@ from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
-from crm_cti.redis_client import deployment_key, redis_client
+from crm_cti.redis_client import deployment_key, recent_set_add, redis_client
 from crm_cti.telephony.hot_sql import event_insert
 from crm_cti.telephony.models import Subscription, TelephonyEvent, verification_token_hash
 from crm_cti.telephony.notifications import (
@@ -134,12 +134,9 @@ def subscription_changed(pk: int, token_hash: str = "") -> None:
     client = redis_client()
     if client is None:
         return
-    now = time.time()
     try:
-        pipe = client.pipeline(transaction=False)
-        pipe.zadd(deployment_key(CHANGES_NAME), {str(pk): now})
-        pipe.zremrangebyscore(deployment_key(CHANGES_NAME), "-inf", now - CHANGES_KEEP_SECONDS)
-        pipe.execute()
+        recent_set_add(client, deployment_key(CHANGES_NAME), str(pk),
+                       keep_seconds=CHANGES_KEEP_SECONDS)
     except Exception:
         # The other processes then trust what they cached for up to SUBSCRIPTION_CACHE_SECONDS
         # (and only the short time while they cannot read Redis either).
