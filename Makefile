@@ -34,8 +34,9 @@ demo: install
 ## mode, the demo's, so that both modes are tested.
 ## Tests run in PYTEST_WORKERS processes (pytest-xdist), a module's tests in one of them
 ## (its fixtures' servers are started once); PYTEST_WORKERS=0 runs them in this process.
-## tests/bench runs after the rest, alone: it loads the machine on purpose, and its load
-## generator's counts are only exact when nothing else competes for the cores.
+## tests/bench and the tests marked serial run after the rest, alone: the bench loads the
+## machine on purpose, and its load generator's counts (like the serial tests' waits) are
+## only exact when nothing else competes for the cores.
 PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadscope
 test: install-dev
@@ -43,8 +44,9 @@ test: install-dev
 	@if [ -n "$(PYTEST_ARGS)" ]; then \
 	  $(VENV)/bin/pytest $(PYTEST_PARALLEL) $(PYTEST_ARGS); \
 	else \
-	  $(VENV)/bin/pytest $(PYTEST_PARALLEL) --ignore=tests/bench && \
-	  echo "== tests/bench, alone ==" && $(VENV)/bin/pytest tests/bench; \
+	  $(VENV)/bin/pytest $(PYTEST_PARALLEL) -m "not serial" --ignore=tests/bench && \
+	  echo "== serial tests and tests/bench, alone ==" && \
+	  $(VENV)/bin/pytest -m serial --ignore=tests/bench && $(VENV)/bin/pytest tests/bench; \
 	fi
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ] && [ -z "$(PYTEST_ARGS)" ]; then \
 	  echo "== embedded mode: tests/telephony tests/foundation =="; \

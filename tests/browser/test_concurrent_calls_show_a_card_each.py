@@ -1,11 +1,15 @@
 """Concurrent calls: one pop card each, updating independently; the dashboard screenshot
 for the README is taken here (test-artifacts/dashboard.png)."""
 
+import pytest
 from django.core.management import call_command
 
 from crm_cti.accounts.models import Agent
 from crm_cti.telephony.models import CallLogSync
 from tests.browser.conftest import sign_in
+
+# serial: beside other tests on two cores a third card showed once; alone never.
+pytestmark = pytest.mark.serial
 
 
 def test_two_calls_two_cards(browser, rc_sandbox, live_app, artifacts):
