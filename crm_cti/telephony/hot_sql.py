@@ -8,10 +8,12 @@ with an ``UPDATE`` per outcome about a sixth of the applier's when batches are s
 (bench/hotpath.py, README "Performance"). Their shape never changes, so they are written
 once here, with the tables' and columns' names from the models and values prepared by the
 models' own fields (PostgreSQL and SQLite alike), in the caller's transaction or autocommit.
+Each statement's text is built once per process (per database vendor), not per call.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -31,39 +33,58 @@ def _datetime(model: type, name: str, value: datetime | None) -> object:
     return model._meta.get_field(name).get_db_prep_value(value, connection)
 
 
-def extension_states_save(states: Iterable[ExtensionState], *, now: datetime) -> None:
-    """Write each state's ``last_sequence`` and ``last_event_at`` (``updated_at`` = now)."""
-    rows = [
-        (state.last_sequence, _datetime(ExtensionState, "last_event_at", state.last_event_at),
-         _datetime(ExtensionState, "updated_at", now), state.pk)
-        for state in states
-    ]
-    if not rows:
-        return
+@functools.cache
+def _extension_states_sql(vendor: str) -> str:
     table = connection.ops.quote_name(ExtensionState._meta.db_table)
     # Names from the models, values as parameters: nothing here comes from an event.
-    sql = (
+    return (
         f"UPDATE {table} SET {_column(ExtensionState, 'last_sequence')} = %s, "  # noqa: S608
         f"{_column(ExtensionState, 'last_event_at')} = %s, "
         f"{_column(ExtensionState, 'updated_at')} = %s WHERE {_column(ExtensionState, 'id')} = %s"
     )
+
+
+def extension_states_save(states: Iterable[ExtensionState], *, now: datetime) -> None:
+    """Write each state's ``last_sequence`` and ``last_event_at`` (``updated_at`` = now)."""
+    updated_at = _datetime(ExtensionState, "updated_at", now)
+    rows = [
+        (state.last_sequence, _datetime(ExtensionState, "last_event_at", state.last_event_at),
+         updated_at, state.pk)
+        for state in states
+    ]
+    if not rows:
+        return
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        cursor.executemany(_extension_states_sql(connection.vendor), rows)
+
+
+@functools.lru_cache(maxsize=256)  # one per batch size seen (a batch is at most 200 events)
+def _events_processed_sql(vendor: str, count: int) -> str:
+    table = connection.ops.quote_name(TelephonyEvent._meta.db_table)
+    marks = ", ".join(["%s"] * count)
+    return (
+        f"UPDATE {table} SET {_column(TelephonyEvent, 'processed_at')} = %s, "  # noqa: S608
+        f"{_column(TelephonyEvent, 'outcome')} = %s, {_column(TelephonyEvent, 'error')} = '' "
+        f"WHERE {_column(TelephonyEvent, 'id')} IN ({marks})"
+    )
 
 
 def events_mark_processed(*, pks: list[int], outcome: str, now: datetime) -> None:
     """Mark these events processed with ``outcome`` (and no error)."""
     if not pks:
         return
-    table = connection.ops.quote_name(TelephonyEvent._meta.db_table)
-    marks = ", ".join(["%s"] * len(pks))
-    sql = (
-        f"UPDATE {table} SET {_column(TelephonyEvent, 'processed_at')} = %s, "  # noqa: S608
-        f"{_column(TelephonyEvent, 'outcome')} = %s, {_column(TelephonyEvent, 'error')} = '' "
-        f"WHERE {_column(TelephonyEvent, 'id')} IN ({marks})"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_datetime(TelephonyEvent, "processed_at", now), outcome, *pks])
+        cursor.execute(_events_processed_sql(connection.vendor, len(pks)),
+                       [_datetime(TelephonyEvent, "processed_at", now), outcome, *pks])
+
+
+@functools.cache
+def _event_insert_sql(vendor: str) -> str:
+    table = connection.ops.quote_name(TelephonyEvent._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in _EVENT_FIELDS)
+    marks = ", ".join(["%s"] * len(_EVENT_FIELDS))
+    return (f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608
+            f"RETURNING {_column(TelephonyEvent, 'id')}")
 
 
 def event_insert(*, uuid: str, subscription_id: int | None, extension_id: str, sequence: int,
@@ -76,10 +97,6 @@ def event_insert(*, uuid: str, subscription_id: int | None, extension_id: str, s
         "received_at": now, "processed_at": None, "outcome": "", "error": "", "attempts": 0,
     }
     params = [field.get_db_prep_save(values[field.name], connection) for field in _EVENT_FIELDS]
-    table = connection.ops.quote_name(TelephonyEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in _EVENT_FIELDS)
-    marks = ", ".join(["%s"] * len(_EVENT_FIELDS))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {_column(TelephonyEvent, 'id')}"  # noqa: S608,E501
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_event_insert_sql(connection.vendor), params)
         return int(cursor.fetchone()[0])

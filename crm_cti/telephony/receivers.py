@@ -13,7 +13,7 @@ from crm_cti.accounts.signals import agent_signed_in, agent_signing_out
 from crm_cti.telephony import dispatch
 from crm_cti.telephony.models import CallLogSync, Subscription
 from crm_cti.telephony.services.subscriptions import subscription_delete, subscription_wanted_for
-from crm_cti.telephony.webhook.ingest import subscription_changed
+from crm_cti.telephony.webhook.ingest import subscription_changed, subscription_forget
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +50,9 @@ def on_agent_signing_out(sender: Any, agent: Any, **kwargs: Any) -> None:
 @receiver(post_delete, sender=Subscription, dispatch_uid="telephony.subscription_deleted")
 def on_subscription_changed(sender: Any, instance: Subscription, **kwargs: Any) -> None:
     """Cached webhook checks of this subscription are forgotten: in this process at once,
-    in the others within a second (webhook.ingest.subscription_changed). Again after the
-    commit: a process that read the row before then cached what it was."""
+    and again with every other process (within a second, webhook.ingest.subscription_changed)
+    once the change commits: a process that read the row before then cached what it was.
+    Published once, after the commit (outside a transaction, at once)."""
     pk, token_hash = instance.pk, instance.verification_token_hash
-    subscription_changed(pk, token_hash)
+    subscription_forget(pk, token_hash)
     transaction.on_commit(lambda: subscription_changed(pk, token_hash))

@@ -118,6 +118,12 @@ def subscription_cache_clear() -> None:
         _unknown.clear()
 
 
+def subscription_forget(pk: int, token_hash: str = "") -> None:
+    """This process forgets a subscription (and whatever its token found before) at once,
+    before its save commits: a rolled-back save must not leave the old row cached either."""
+    _cache_forget({pk}, token_hash)
+
+
 def _cache_forget(pks: set[int], token_hash: str = "") -> None:
     with _cache_lock:
         for cached in [h for h, entry in _cache.items() if entry.pk in pks or h == token_hash]:
@@ -127,9 +133,9 @@ def _cache_forget(pks: set[int], token_hash: str = "") -> None:
 
 
 def subscription_changed(pk: int, token_hash: str = "") -> None:
-    """A subscription was saved or deleted (telephony/receivers.py, and again after the
-    commit): this process forgets it, and whatever its token found before, at once; the
-    others forget that subscription when they next look (``_changes_poll``)."""
+    """A subscription's save or delete committed (telephony/receivers.py): this process
+    forgets it, and whatever its token found before, at once; the others forget that
+    subscription when they next look (``_changes_poll``)."""
     _cache_forget({pk}, token_hash)
     client = redis_client()
     if client is None:
