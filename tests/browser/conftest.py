@@ -193,3 +193,17 @@ class CuttableSocket:
 
     def restore(self) -> None:
         self.down = False
+
+
+def voicemail_audio_plays(page, audio_path_matches) -> None:
+    """Play the page's voicemail (muted) and check what the browser got: the audio route
+    ``audio_path_matches(url)`` picks answers audio/mpeg, whole or in part, and the element
+    learnt a duration from it."""
+    with page.expect_response(lambda r: audio_path_matches(r.url)) as audio:
+        page.evaluate("() => { const a = document.querySelector('.voicemail audio');"
+                      " a.muted = true; return a.play().catch(() => null); }")
+    response = audio.value
+    assert response.status in (200, 206)
+    assert response.headers["content-type"] == "audio/mpeg"
+    page.wait_for_function("() => document.querySelector('.voicemail audio').readyState >= 1")
+    assert page.evaluate("document.querySelector('.voicemail audio').duration") > 0

@@ -3,7 +3,7 @@ inbox shows the transcript once RingCentral finished it, the player streams and 
 through our proxy, and the nav counts the follow-up it opened."""
 
 from crm_cti.messaging.models import FollowUp
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, voicemail_audio_plays
 from tests.support.people import contact_make
 
 CUSTOMER = "+16504445567"
@@ -37,15 +37,7 @@ def test_a_voicemail_plays_and_shows_its_transcript(browser, rc_sandbox, live_ap
     assert item.locator(".dial").count() >= 1  # one click to call back
     assert "unread" in (item.get_attribute("class") or "")
 
-    with page.expect_response(lambda r: "/voicemail/" in r.url and r.url.endswith("/audio/")
-                              ) as audio:
-        page.evaluate("() => { const a = document.querySelector('.voicemail audio');"
-                      " a.muted = true; return a.play().catch(() => null); }")
-    response = audio.value
-    assert response.status in (200, 206)
-    assert response.headers["content-type"] == "audio/mpeg"
-    page.wait_for_function("() => document.querySelector('.voicemail audio').readyState >= 1")
-    assert page.evaluate("document.querySelector('.voicemail audio').duration") > 0
+    voicemail_audio_plays(page, lambda url: "/voicemail/" in url and url.endswith("/audio/"))
     # Played: read, here and on RingCentral.
     page.wait_for_selector(".voicemail:not(.unread)")
     rc_sandbox.wait_for(lambda: any(

@@ -3,7 +3,7 @@ queue (ext. 801)"), reads the transcript and plays the audio through our proxy."
 
 from crm_cti.messaging.models import FollowUp, Message
 from crm_cti.messaging.services.queues import queue_boxes_sync
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, voicemail_audio_plays
 
 CUSTOMER = "+16504445567"
 TRANSCRIPT = "Hello support, my order never arrived, please call me back."
@@ -30,11 +30,4 @@ def test_an_admin_plays_a_call_queues_voicemail(browser, rc_sandbox, live_app, s
     page.wait_for_url(lambda url: "queue=" in url)
     assert TRANSCRIPT in page.inner_text("#main")
     assert "Support queue (ext. 801)" in page.inner_text("h1")
-    with page.expect_response(lambda r: r.url.endswith(f"/voicemail/{vm.pk}/audio/")) as audio:
-        page.evaluate("() => { const a = document.querySelector('.voicemail audio');"
-                      " a.muted = true; return a.play().catch(() => null); }")
-    response = audio.value
-    assert response.status in (200, 206)
-    assert response.headers["content-type"] == "audio/mpeg"
-    page.wait_for_function("() => document.querySelector('.voicemail audio').readyState >= 1")
-    assert page.evaluate("document.querySelector('.voicemail audio').duration") > 0
+    voicemail_audio_plays(page, lambda url: url.endswith(f"/voicemail/{vm.pk}/audio/"))

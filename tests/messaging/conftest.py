@@ -98,3 +98,17 @@ def settings_messaging(settings):
 # The telephony suite's webhook replay (an account-level subscription, tasks inline).
 from tests.telephony.conftest import subscription, webhook  # noqa: E402, F401 - fixtures
 from tests.telephony.pipeline import pipeline, pipeline_stack  # noqa: E402, F401 - fixtures
+
+
+def voicemail_audio_streams(client, voicemail) -> None:
+    """The voicemail's audio as a browser asks for it: whole (audio/mpeg, a real file) and
+    from byte 100 on (206, exactly the rest, its Content-Range said)."""
+    url = f"/voicemail/{voicemail.pk}/audio/"
+    audio = client.get(url)
+    assert audio.status_code == 200 and audio["Content-Type"] == "audio/mpeg"
+    whole = b"".join(audio.streaming_content)
+    assert len(whole) > 1000
+    part = client.get(url, HTTP_RANGE="bytes=100-")
+    assert part.status_code == 206
+    assert b"".join(part.streaming_content) == whole[100:]
+    assert part["Content-Range"].startswith("bytes 100-")

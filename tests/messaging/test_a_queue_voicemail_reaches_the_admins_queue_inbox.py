@@ -10,7 +10,7 @@ from django.test import Client
 
 from crm_cti.messaging.models import CallQueue, FollowUp, Message
 from crm_cti.messaging.services.queues import queue_boxes_sync
-from tests.messaging.conftest import CUSTOMER, sandbox_store, signed_in
+from tests.messaging.conftest import CUSTOMER, sandbox_store, signed_in, voicemail_audio_streams
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,12 +46,7 @@ def test_a_queue_voicemail_reaches_the_admins_queue_inbox(client, rc, eager_task
     assert "Support queue (ext. 801)" in inbox and "Sales queue (ext. 802)" in inbox
     page = client.get(f"/voicemail/?queue={support.pk}").content.decode()
     assert TRANSCRIPT in page and f"/voicemail/{vm.pk}/audio/" in page
-    audio = client.get(f"/voicemail/{vm.pk}/audio/")
-    assert audio.status_code == 200 and audio["Content-Type"] == "audio/mpeg"
-    whole = b"".join(audio.streaming_content)
-    assert len(whole) > 1000
-    part = client.get(f"/voicemail/{vm.pk}/audio/", HTTP_RANGE="bytes=100-")
-    assert part.status_code == 206 and b"".join(part.streaming_content) == whole[100:]
+    voicemail_audio_streams(client, vm)
     sales = CallQueue.objects.get(extension_number="802")
     assert TRANSCRIPT not in client.get(f"/voicemail/?queue={sales.pk}").content.decode()
     assert client.get("/voicemail/?queue=abc").status_code == 404

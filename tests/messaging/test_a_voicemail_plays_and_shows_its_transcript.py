@@ -8,7 +8,7 @@ import pytest
 
 from crm_cti.messaging.models import FollowUp, Message
 from crm_cti.messaging.services.sync import messages_sync
-from tests.messaging.conftest import CUSTOMER, sandbox_store, signed_in
+from tests.messaging.conftest import CUSTOMER, sandbox_store, signed_in, voicemail_audio_streams
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,14 +36,7 @@ def test_a_voicemail_plays_and_shows_its_transcript(client, rc, eager_tasks,
     page = client.get("/voicemail/").content.decode()
     assert TRANSCRIPT in page and f"/voicemail/{vm.pk}/audio/" in page
 
-    audio = client.get(f"/voicemail/{vm.pk}/audio/")
-    assert audio.status_code == 200 and audio["Content-Type"] == "audio/mpeg"
-    whole = b"".join(audio.streaming_content)
-    assert len(whole) > 1000
-    part = client.get(f"/voicemail/{vm.pk}/audio/", HTTP_RANGE="bytes=100-")
-    assert part.status_code == 206
-    assert b"".join(part.streaming_content) == whole[100:]
-    assert part["Content-Range"].startswith("bytes 100-")
+    voicemail_audio_streams(client, vm)
 
     # Played: read here and on RingCentral.
     assert client.post(f"/voicemail/{vm.pk}/read/").json() == {"ok": True, "changed": True}
