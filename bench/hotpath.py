@@ -70,11 +70,11 @@ def _events(agents: list[dict[str, Any]], numbers: list[str], calls: int, seed: 
     return out
 
 
-def run(*, calls: int, batch: int, seed: int, profile: str = "") -> dict[str, Any]:
+def run(agents: list[Any], numbers: list[str], *, calls: int, batch: int, seed: int,
+        profile: str = "") -> dict[str, Any]:
     from crm_cti.telephony.stream import Applier
     from crm_cti.telephony.webhook.ingest import webhook_ingest
 
-    agents, numbers = _RUN_STATE
     deliveries = _events(agents, numbers, calls, seed)
     applier = Applier(consumer=f"hotpath-{batch}")
     # CPU time, not wall time: a blocking read would otherwise look like the cost.
@@ -112,22 +112,19 @@ def run(*, calls: int, batch: int, seed: int, profile: str = "") -> dict[str, An
     return out
 
 
-_RUN_STATE: tuple[list[Any], list[str]] = ([], [])
-
-
 def main(argv: list[str] | None = None) -> int:
-    global _RUN_STATE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--batch", default="1,20")
     parser.add_argument("--profile", choices=("", "ingest", "apply"), default="")
     args = parser.parse_args(argv)
-    _RUN_STATE = _setup()
+    agents, numbers = _setup()
     import crm_cti.telephony.stream as stream  # Django is set up by now
 
     stream.BLOCK_MS = 1  # a drained stream answers at once instead of blocking a second
-    run(calls=50, batch=1, seed=99)  # warm caches and connections, not counted
-    results = [run(calls=args.calls, batch=int(b), seed=7 + i, profile=args.profile)
+    run(agents, numbers, calls=50, batch=1, seed=99)  # warm caches and connections, not counted
+    results = [run(agents, numbers, calls=args.calls, batch=int(b), seed=7 + i,
+                   profile=args.profile)
                for i, b in enumerate(args.batch.split(","))]
     profiles = [r.pop("profile") for r in results if "profile" in r]
     print(json.dumps({"results": results}, indent=1))
